@@ -1,0 +1,104 @@
+"""Roles and what each may do (DOMAIN §1).
+
+The permission table is data, checked by :func:`procurement.auth.permissions.require`
+in views and by the same predicates in templates.
+"""
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(enum.StrEnum):
+    OFFICER = "officer"
+    SUPPLIER = "supplier"
+    FINANCE = "finance"
+    EVALUATOR = "evaluator"
+    SYSADMIN = "sysadmin"
+    SECADMIN = "secadmin"
+    AUDITADMIN = "auditadmin"
+
+    @property
+    def label(self):
+        return ROLE_LABELS[self]
+
+    @property
+    def is_admin(self) -> bool:
+        return self in ADMIN_ROLES
+
+
+ROLE_LABELS = {
+    Role.OFFICER: _l("Procurement officer"),
+    Role.SUPPLIER: _l("Supplier user"),
+    Role.FINANCE: _l("Finance officer"),
+    Role.EVALUATOR: _l("Evaluator"),
+    Role.SYSADMIN: _l("System administrator"),
+    Role.SECADMIN: _l("Security administrator"),
+    Role.AUDITADMIN: _l("Audit administrator"),
+}
+
+ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
+
+#: Roles that must use a second factor (TOTP) when enforcement is on.
+MFA_ROLES = frozenset({Role.OFFICER, Role.FINANCE, Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
+
+
+class Action(enum.StrEnum):
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_EDIT = "catalog.edit"  # the county's own list; the reference list for provincial officers
+    CATALOG_IMPORT = "catalog.import"
+    NEGATIVE_LIST_VIEW = "negative_list.view"
+    REGION_VIEW = "region.view"
+    REGION_EDIT = "region.edit"
+    ORG_VIEW = "org.view"  # bureaus, finance bureaus, evaluation agencies
+    ORG_EDIT = "org.edit"
+    SUPPLIER_VIEW = "supplier.view"
+    SUPPLIER_EDIT = "supplier.edit"
+    SUPPLIER_BAN = "supplier.ban"
+    OWN_ORG_VIEW = "own_org.view"
+    USER_MANAGE = "user.manage"  # system admin: accounts
+    ROLE_ASSIGN = "role.assign"  # security admin: roles, unlocks, second factors
+    SETTINGS_SYSTEM = "settings.system"
+    SETTINGS_SECURITY = "settings.security"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+
+
+#: The one table of who may do what.  Administrators do no business work (三员分立).
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.OFFICER: frozenset(
+        {
+            Action.CATALOG_VIEW,
+            Action.CATALOG_EDIT,
+            Action.CATALOG_IMPORT,
+            Action.NEGATIVE_LIST_VIEW,
+            Action.REGION_VIEW,
+            Action.ORG_VIEW,
+            Action.SUPPLIER_VIEW,
+            Action.SUPPLIER_EDIT,
+            Action.SUPPLIER_BAN,
+            Action.OWN_ORG_VIEW,
+        }
+    ),
+    Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW}),
+    Role.FINANCE: frozenset(
+        {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW}
+    ),
+    Role.EVALUATOR: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW}),
+    Role.SYSADMIN: frozenset(
+        {
+            Action.USER_MANAGE,
+            Action.SETTINGS_SYSTEM,
+            Action.REGION_VIEW,
+            Action.REGION_EDIT,
+            Action.ORG_VIEW,
+            Action.ORG_EDIT,
+        }
+    ),
+    Role.SECADMIN: frozenset({Action.ROLE_ASSIGN, Action.SETTINGS_SECURITY}),
+    Role.AUDITADMIN: frozenset({Action.AUDIT_VIEW, Action.AUDIT_EXPORT}),
+}
+
+
+def role_may(role: Role | None, action: Action) -> bool:
+    return role is not None and action in PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,38 @@
+"""What each role sees on its home page."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from procurement.auth.roles import Action
+from procurement.extensions import db
+from procurement.rules.clock import beijing_today
+
+
+def home_context(user) -> dict:
+    from procurement.catalog import services as catalog
+    from procurement.orgs import services as orgs
+    from procurement.orgs.models import Organization, OrgKind, Qualification
+
+    today = beijing_today()
+    context = {"today": today, "cards": []}
+    if user.may(Action.CATALOG_VIEW):
+        current = catalog.default_list_for(user, today.year)
+        context["catalog_list"] = current
+        if current is not None:
+            context["catalog_count"] = catalog.count_items(current)
+    if user.may(Action.SUPPLIER_VIEW):
+        suppliers = orgs.supplier_query(user)
+        context["supplier_count"] = db.session.scalar(select(func.count()).select_from(suppliers.subquery()))
+        soon = today + timedelta(days=30)
+        context["expiring"] = db.session.execute(
+            select(Qualification).join(Organization)
+            .where(Organization.id.in_(suppliers.with_only_columns(Organization.id)),
+                   Qualification.valid_until.between(today, soon))
+            .order_by(Qualification.valid_until).limit(10)
+        ).scalars().all()
+        context["banned"] = orgs.banned_suppliers(user, today)
+    if user.may(Action.OWN_ORG_VIEW):
+        context["organization"] = user.organization
+        context["is_supplier"] = user.organization.kind == OrgKind.SUPPLIER
+    return context

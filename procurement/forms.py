@@ -1,0 +1,66 @@
+"""Form helpers shared by every area."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, HiddenField, IntegerField
+from wtforms.fields.choices import SelectChoice
+
+
+class VersionedForm(FlaskForm):
+    """A form for a record two people may edit at once: carries the version the user loaded."""
+
+    version = HiddenField()
+
+    def loaded_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class StrictIntegerField(IntegerField):
+    """An integer field whose parse error is a friendly message."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] not in ("", None):
+            raw = str(valuelist[0]).strip().replace(",", "")
+            try:
+                self.data = int(raw)
+            except ValueError:
+                self.data = None
+                raise ValueError(_l("Enter a whole number.")) from None
+        else:
+            self.data = None
+
+
+class MoneyField(DecimalField):
+    """Yuan with at most two decimals; accepts “1,350.00” and “¥1350”."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, places=2, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist and str(valuelist[0]).strip():
+            raw = str(valuelist[0]).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:
+                self.data = None
+                raise ValueError(_l("Enter an amount in yuan, e.g. 1350.00.")) from None
+            if not value.is_finite():
+                self.data = None
+                raise ValueError(_l("Enter an amount in yuan, e.g. 1350.00."))
+            if value != value.quantize(Decimal("0.01")):
+                self.data = None
+                raise ValueError(_l("An amount has at most two decimals (fen)."))
+            self.data = value.quantize(Decimal("0.01"))
+        else:
+            self.data = None
+
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """``[(value, label), …]`` as WTForms ≥ 3.3 wants select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -1,0 +1,9 @@
+"""One place that imports every model module, so metadata is complete (app, Alembic, tests)."""
+
+
+def import_models():
+    from procurement import settings  # noqa: F401
+    from procurement.audit import models as audit_models  # noqa: F401
+    from procurement.auth import models as auth_models  # noqa: F401
+    from procurement.catalog import models as catalog_models  # noqa: F401
+    from procurement.orgs import models as org_models  # noqa: F401

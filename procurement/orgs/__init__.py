@@ -1,0 +1,1 @@
+"""Regions, bureaus, finance bureaus, evaluation agencies and suppliers."""
