@@ -66,7 +66,7 @@ def date_filter(value) -> str:
         return ""
     if isinstance(value, datetime):
         # Stored in UTC, shown in Beijing time (Flask-Babel's timezone).
-        pattern = "yyyy年M月d日 HH:mm" if str(get_locale()) == "zh_CN" else "yyyy-MM-dd HH:mm"
+        pattern = "yyyy年M月d日 HH:mm" if get_locale().language == "zh" else "yyyy-MM-dd HH:mm"
         return format_datetime(value, pattern)
     return format_date(value, "long")
 
@@ -82,7 +82,7 @@ def init_app(app):
 
     @app.context_processor
     def inject():
-        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"],
+        return {"current_locale": "zh_CN" if get_locale().language == "zh" else "en", "languages": app.config["LANGUAGES"],
                 "demo_mode": app.config["DEMO_MODE"]}
 
     @app.after_request

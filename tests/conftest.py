@@ -10,6 +10,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
@@ -29,8 +30,23 @@ BASE_CONFIG = {
 }
 
 
+class RequestClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The ``app`` fixture keeps an app context open for factories and assertions;
+    without this, requests would share its ``g`` and database session, and a
+    test could pass only because of state left over from an earlier request.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def _make_app(url: str, **overrides):
-    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app.test_client_class = RequestClient
+    return app
 
 
 def _pg_reset(engine, drop_schema=False):

@@ -4,6 +4,7 @@ Services never commit; the caller (a view or CLI command) commits once.
 """
 
 import enum
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -156,7 +157,7 @@ def check_password(username: str, password: str, ip: str, now: datetime) -> Logi
 
 
 def _locked_message(user: User, now: datetime) -> str:
-    minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
     return _("The account is locked after too many failed logins. Try again in %(n)s minutes, or ask your security administrator to unlock it.", n=minutes)
 
 

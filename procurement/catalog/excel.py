@@ -134,7 +134,7 @@ def parse_row(raw: Mapping[str, object], lookups: Lookups) -> tuple[dict, dict[s
     data["content"] = required("content", rules.TEXT_MAX)
     data["standard"] = required("standard", rules.TEXT_MAX)
     groups, unknown = [], []
-    for part in rules.split_list(raw.get("target_groups")):
+    for part in rules.split_list(_text(raw.get("target_groups"))):
         group = lookups.target_groups.get(part)
         (groups if group is not None else unknown).append(group if group is not None else part)
     if unknown:
@@ -170,7 +170,7 @@ def parse_row(raw: Mapping[str, object], lookups: Lookups) -> tuple[dict, dict[s
     except (InvalidOperation, ValueError):
         errors["reference_price"] = _("Enter an amount in yuan, e.g. 1350.00.")
     quals = []
-    for part in rules.split_list(raw.get("qualifications")):
+    for part in rules.split_list(_text(raw.get("qualifications"))):
         if part in NO_QUALIFICATION:
             continue
         try:
@@ -178,7 +178,7 @@ def parse_row(raw: Mapping[str, object], lookups: Lookups) -> tuple[dict, dict[s
         except ValueError as exc:
             errors["qualifications"] = str(exc)
     data["qualifications"] = list(dict.fromkeys(quals))
-    indicators = rules.split_list(raw.get("indicators"))
+    indicators = rules.split_list(_text(raw.get("indicators")))
     if not indicators:
         errors["indicators"] = _("Name at least one output indicator.")
     elif len(indicators) > rules.INDICATORS_MAX:
