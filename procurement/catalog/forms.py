@@ -94,7 +94,7 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"))
+    q = StringField(_l("Keyword"))
     category = SelectField(_l("Category"), coerce=str)
     group = SelectField(_l("Target group"), coerce=str)
     year = SelectField(_l("Year"), coerce=str)

@@ -1,7 +1,72 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, against the app served over HTTP."""
+
+import os
+from pathlib import Path
+
 import pytest
+
+from procurement.demo.seed import seed_demo
+from procurement.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app_config():
+    return {"DEMO_MODE": True}
 
 
 @pytest.fixture(autouse=True)
 def _app_context(app):
-    """Every test here runs against a fresh database inside an app context."""
+    seed_demo()
+    db.session.commit()
     yield
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1366, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+    assert errors == [], f"browser errors: {errors}"  # CSP violations and script errors show up here
+
+
+@pytest.fixture
+def shot(tmp_path):
+    """Save a screenshot; into docs/screenshots when UPDATE_SCREENSHOTS=1 (for the README)."""
+    target = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+    def save(page, name, full_page=True):
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
