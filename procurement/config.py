@@ -47,6 +47,7 @@ def defaults(instance_path: str) -> dict:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "BOOTSTRAP_BTN_STYLE": "primary",
         "PAGE_SIZE": 50,
+        "AUDIT_EXPORT_MAX_ROWS": 200_000,
         # Trust X-Forwarded-For from this many proxies (0 = use the socket address).
         "PROXY_FIX_X_FOR": 0,
     }

@@ -42,23 +42,21 @@ class MoneyField(DecimalField):
         super().__init__(label, validators, places=2, **kwargs)
 
     def process_formdata(self, valuelist):
-        if valuelist and str(valuelist[0]).strip():
-            raw = str(valuelist[0]).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
-            try:
-                value = Decimal(raw)
-            except InvalidOperation:
-                self.data = None
-                raise ValueError(_l("Enter an amount in yuan, e.g. 1350.00.")) from None
-            if not value.is_finite():
-                self.data = None
-                raise ValueError(_l("Enter an amount in yuan, e.g. 1350.00."))
-            if value != value.quantize(Decimal("0.01")):
-                self.data = None
-                raise ValueError(_l("An amount has at most two decimals (fen)."))
-            self.data = value.quantize(Decimal("0.01"))
-        else:
-            self.data = None
-
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        raw = str(valuelist[0]).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+        try:
+            value = Decimal(raw)
+            # Absurd magnitudes (1e999999) would overflow quantize; no amount here is near 10^15 yuan.
+            if not value.is_finite() or abs(value) >= Decimal("1e15"):
+                raise InvalidOperation
+            quantized = value.quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise ValueError(_l("Enter an amount in yuan, e.g. 1350.00.")) from None
+        if value != quantized:
+            raise ValueError(_l("An amount has at most two decimals (fen)."))
+        self.data = quantized
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from babel.support import Translations
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
-DEFAULT_LOCALE = "zh_CN"
+# Babel parses "zh_CN" as zh_Hans_CN, and looks for the catalog under that name.
+DEFAULT_LOCALE = "zh_Hans_CN"
 
 
 @lru_cache(maxsize=4)

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-PO = ROOT / "procurement" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PO = ROOT / "procurement" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 PYBABEL = str(ROOT / ".venv" / "bin" / "pybabel")
 
 
@@ -27,14 +27,14 @@ def extract() -> Path:
 
 def update() -> None:
     pot = extract()
-    subprocess.run([PYBABEL, "update", "-i", str(pot), "-d", str(PO.parents[2]), "-l", "zh_CN",
+    subprocess.run([PYBABEL, "update", "-i", str(pot), "-d", str(PO.parents[2]), "-l", "zh_Hans_CN",
                     "--no-fuzzy-matching", "--ignore-obsolete", "--no-wrap"], check=True,
                    capture_output=True)
 
 
 def load():
     with open(PO, "rb") as fh:
-        return read_po(fh, locale="zh_CN")
+        return read_po(fh, locale="zh_Hans_CN")
 
 
 def missing() -> list[str]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 16:40:44.051042
+Create Date: 2026-11-29 17:02:07.375622
 
 """
 from alembic import op
@@ -107,6 +107,7 @@ def upgrade():
     )
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organization_kind'), ['kind'], unique=False)
+        batch_op.create_index('ix_organization_kind_name', ['kind', 'name'], unique=False)
         batch_op.create_index(batch_op.f('ix_organization_legal_representative'), ['legal_representative'], unique=False)
         batch_op.create_index(batch_op.f('ix_organization_region_id'), ['region_id'], unique=False)
 
@@ -117,6 +118,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_organization_service_region_region_id_region')),
     sa.PrimaryKeyConstraint('organization_id', 'region_id', name=op.f('pk_organization_service_region'))
     )
+    with op.batch_alter_table('organization_service_region', schema=None) as batch_op:
+        batch_op.create_index('ix_organization_service_region_region_id', ['region_id'], unique=False)
+
     op.create_table('qualification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -131,7 +135,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_qualification'))
     )
     with op.batch_alter_table('qualification', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_qualification_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_qualification_organization_id_valid_until', ['organization_id', 'valid_until'], unique=False)
 
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -235,7 +239,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supplier_ban'))
     )
     with op.batch_alter_table('supplier_ban', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_supplier_ban_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_supplier_ban_organization_id_ends_on', ['organization_id', 'ends_on'], unique=False)
 
     op.create_table('user_session',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -318,7 +322,7 @@ def downgrade():
 
     op.drop_table('user_session')
     with op.batch_alter_table('supplier_ban', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_supplier_ban_organization_id'))
+        batch_op.drop_index('ix_supplier_ban_organization_id_ends_on')
 
     op.drop_table('supplier_ban')
     op.drop_table('setting')
@@ -338,13 +342,17 @@ def downgrade():
 
     op.drop_table('user')
     with op.batch_alter_table('qualification', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_qualification_organization_id'))
+        batch_op.drop_index('ix_qualification_organization_id_valid_until')
 
     op.drop_table('qualification')
+    with op.batch_alter_table('organization_service_region', schema=None) as batch_op:
+        batch_op.drop_index('ix_organization_service_region_region_id')
+
     op.drop_table('organization_service_region')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organization_region_id'))
         batch_op.drop_index(batch_op.f('ix_organization_legal_representative'))
+        batch_op.drop_index('ix_organization_kind_name')
         batch_op.drop_index(batch_op.f('ix_organization_kind'))
 
     op.drop_table('organization')

@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from procurement.auth.models import enum_column
@@ -40,6 +40,11 @@ class Region(db.Model):
 
     def contains(self, other: "Region") -> bool:
         return other is not None and other.path.startswith(self.path)
+
+    @property
+    def depth(self) -> int:
+        """0 for a province, 1 for a prefecture, 2 for a county."""
+        return self.path.count("/") - 2
 
     @property
     def full_name(self) -> str:
@@ -119,6 +124,8 @@ organization_service_region = Table(
     db.metadata,
     Column("organization_id", ForeignKey("organization.id"), primary_key=True),
     Column("region_id", ForeignKey("region.id"), primary_key=True),
+    # "Suppliers serving this county" looks the table up from the region side.
+    Index("ix_organization_service_region_region_id", "region_id"),
 )
 
 
@@ -156,7 +163,13 @@ class Organization(db.Model):
             "AND org_type NOT IN ('public_institution_1', 'government'))",
             name="supplier_identity",
         ),
+        # The supplier registry lists one kind sorted by name.
+        Index("ix_organization_kind_name", "kind", "name"),
     )
+
+    @property
+    def is_supplier(self) -> bool:
+        return self.kind == OrgKind.SUPPLIER
 
     def banned_on(self, day: date) -> "SupplierBan | None":
         for ban in self.bans:
@@ -172,7 +185,7 @@ class Qualification(db.Model):
     """A certificate with a validity period (登记证书, 资质, staff certificates)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     name: Mapped[str] = mapped_column(String(128))
     number: Mapped[str | None] = mapped_column(String(64))
     issuer: Mapped[str | None] = mapped_column(String(128))
@@ -184,6 +197,8 @@ class Qualification(db.Model):
 
     __table_args__ = (
         CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_until >= valid_from", name="period"),
+        # The registry's "nearest expiry" per supplier reads this index only.
+        Index("ix_qualification_organization_id_valid_until", "organization_id", "valid_until"),
     )
 
     def valid_on(self, day: date) -> bool:
@@ -196,7 +211,7 @@ class SupplierBan(db.Model):
     """A procurement ban (不良行为记录, 政府采购法 第七十七条) from one date to another, inclusive."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
@@ -205,8 +220,13 @@ class SupplierBan(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization = relationship(Organization, back_populates="bans")
+    recorded_by = relationship("User")
 
-    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period"),)
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="period"),
+        # "Banned today" per supplier: the bans of one organization that end today or later.
+        Index("ix_supplier_ban_organization_id_ends_on", "organization_id", "ends_on"),
+    )
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on

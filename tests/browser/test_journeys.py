@@ -1,6 +1,5 @@
 """Journeys through the real browser, as an officer would walk them."""
 
-import io
 import re
 
 import pyotp
@@ -112,8 +111,8 @@ def test_officer_manages_the_county_service_list(page, shot, tmp_path):
 
 
 def test_officer_enrols_the_second_factor_and_logs_in_with_it(app, page, shot):
-    from procurement.settings import store_setting
     from procurement.rules.clock import utcnow
+    from procurement.settings import store_setting
 
     store_setting("mfa.enforced", True, None, utcnow())
     user = make_user(Role.OFFICER, username="lihua", display_name="李华")

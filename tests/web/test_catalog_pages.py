@@ -99,6 +99,7 @@ def test_adding_an_item_through_the_form(client, officer, county_list):
         ("reference_price", "45.123", "An amount has at most two decimals (fen)."),
         ("reference_price", "四十五", "Enter an amount in yuan, e.g. 1350.00."),
         ("reference_price", "NaN", "Enter an amount in yuan, e.g. 1350.00."),
+        ("reference_price", "1e999999", "Enter an amount in yuan, e.g. 1350.00."),
         ("duration_minutes", "2000", "Between 1 and 1440 minutes."),
         ("duration_minutes", "1.5", "Enter a whole number."),
         ("name", "", "Enter the service name."),

@@ -1,0 +1,79 @@
+"""Human-readable names for the audit log's action codes, outcomes and chain problems."""
+
+from flask_babel import lazy_gettext as _l
+
+#: Labels of the action codes passed to ``append_audit`` across the application.  An action
+#: without a label is shown by its code alone, so a new action never breaks the log pages.
+ACTION_LABELS = {
+    "auth.login": _l("Log in"),
+    "auth.logout": _l("Log out"),
+    "auth.session_end": _l("Session ended"),
+    "user.create": _l("User account created"),
+    "user.password_change": _l("Password changed"),
+    "user.password_reset": _l("Password reset"),
+    "user.totp_enrol": _l("Second factor enrolled"),
+    "user.totp_reset": _l("Second factor reset"),
+    "user.update": _l("User account changed"),
+    "user.disable": _l("User account disabled"),
+    "user.enable": _l("User account enabled"),
+    "user.role_assign": _l("Role assigned"),
+    "user.unlock": _l("User account unlocked"),
+    "user.sessions_revoke": _l("User sessions ended"),
+    "settings.change": _l("Setting changed"),
+    "orgs.region_create": _l("Region created"),
+    "orgs.region_rename": _l("Region renamed"),
+    "orgs.organization_create": _l("Organization created"),
+    "orgs.organization_update": _l("Organization changed"),
+    "orgs.supplier_create": _l("Supplier registered"),
+    "orgs.supplier_update": _l("Supplier changed"),
+    "orgs.supplier_activate": _l("Supplier reactivated"),
+    "orgs.supplier_deactivate": _l("Supplier deactivated"),
+    "orgs.qualification_create": _l("Supplier qualification added"),
+    "orgs.qualification_update": _l("Supplier qualification changed"),
+    "orgs.ban_create": _l("Supplier banned from bidding"),
+    "catalog.list_create": _l("Service list created"),
+    "catalog.version_create": _l("Reference list version created"),
+    "catalog.list_publish": _l("Reference list version published"),
+    "catalog.item_create": _l("Service item added"),
+    "catalog.item_update": _l("Service item changed"),
+    "catalog.item_activate": _l("Service item back in use"),
+    "catalog.item_withdraw": _l("Service item withdrawn"),
+    "catalog.items_adopt": _l("Items adopted from the reference list"),
+    "catalog.import": _l("Service items imported from Excel"),
+    "demo.seed": _l("Demo data loaded"),
+    "audit.export": _l("Audit log exported"),
+    "audit.verify": _l("Audit chain verified"),
+}
+
+#: Labels of the part of an action code before the dot (its area).
+AREA_LABELS = {
+    "auth": _l("Sign-in and sessions"),
+    "user": _l("User accounts"),
+    "catalog": _l("Service list"),
+    "orgs": _l("Regions, organizations and suppliers"),
+    "settings": _l("Settings"),
+    "demo": _l("Demo data"),
+    "audit": _l("Audit log"),
+}
+
+OUTCOME_LABELS = {
+    "success": _l("Success"),
+    "failure": _l("Failure"),
+    "denied": _l("Denied"),
+}
+
+#: Bootstrap badge classes by outcome.
+OUTCOME_BADGES = {"success": "text-bg-success", "failure": "text-bg-danger", "denied": "text-bg-warning"}
+
+
+def action_label(action: str | None):
+    """The label of an action code, or None when the code has none."""
+    return ACTION_LABELS.get(action or "")
+
+
+def outcome_label(outcome: str | None):
+    return OUTCOME_LABELS.get(outcome or "", outcome or "")
+
+
+def outcome_badge(outcome: str | None) -> str:
+    return OUTCOME_BADGES.get(outcome or "", "text-bg-secondary")
