@@ -1,0 +1,186 @@
+"""Every route × every role: who may open what.
+
+A route added to the app without a row here fails ``test_every_route_has_a_row``.
+Object-level rules (another county's list, another supplier's record) are tested
+in the area's own tests; here each role acts on objects of its own region.
+"""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from procurement.audit.models import AuditRecord
+from procurement.audit.services import Actor, append_audit
+from procurement.auth.roles import Role
+from procurement.catalog.models import ListKind, ListStatus
+from procurement.extensions import db
+from procurement.orgs.models import OrgKind, Qualification
+from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
+
+O, S, F, E, SYS, SEC, AUD = (Role.OFFICER, Role.SUPPLIER, Role.FINANCE, Role.EVALUATOR, Role.SYSADMIN,
+                             Role.SECADMIN, Role.AUDITADMIN)
+ALL = frozenset(Role)
+BUSINESS = frozenset({O, S, F, E})
+ANON = "anonymous"
+EVERYONE = ALL | {ANON}
+
+# endpoint -> {method: roles allowed}.  Roles not listed get 403; anonymous users are sent to the login
+# page unless listed.  Special answers (redirects of the login flow) are in SPECIAL below.
+MATRIX = {
+    "main.home": {"GET": ALL},
+    "main.healthz": {"GET": EVERYONE},
+    "main.set_language": {"POST": EVERYONE},
+    "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
+    "auth.second_factor": {"GET": EVERYONE, "POST": EVERYONE},
+    "auth.enrol": {"GET": EVERYONE, "POST": EVERYONE},
+    "auth.enrol_qr": {"GET": EVERYONE},
+    "auth.logout": {"POST": ALL},
+    "auth.change_password": {"GET": ALL, "POST": ALL},
+    "catalog.index": {"GET": BUSINESS},
+    "catalog.lists": {"GET": BUSINESS},
+    "catalog.negative_list": {"GET": BUSINESS},
+    "catalog.template": {"GET": BUSINESS},
+    "catalog.item_detail": {"GET": BUSINESS},
+    "catalog.export_items": {"GET": BUSINESS},
+    "catalog.item_new": {"GET": {O}, "POST": {O}},
+    "catalog.item_edit": {"GET": {O}, "POST": {O}},
+    "catalog.item_toggle": {"POST": {O}},
+    "catalog.list_create": {"POST": {O}},
+    "catalog.list_version": {"POST": {O}},
+    "catalog.list_publish": {"POST": {O}},
+    "catalog.adopt": {"GET": {O}, "POST": {O}},
+    "catalog.import_items": {"GET": {O}, "POST": {O}},
+    "orgs.regions": {"GET": {O, SYS}},
+    "orgs.region_new": {"GET": {SYS}, "POST": {SYS}},
+    "orgs.region_edit": {"GET": {SYS}, "POST": {SYS}},
+    "orgs.organizations": {"GET": {O, F, SYS}},
+    "orgs.organization_new": {"GET": {SYS}, "POST": {SYS}},
+    "orgs.organization_edit": {"GET": {SYS}, "POST": {SYS}},
+    "orgs.own": {"GET": BUSINESS},
+    "orgs.suppliers": {"GET": {O, F}},
+    "orgs.supplier_detail": {"GET": {O, F}},
+    "orgs.supplier_new": {"GET": {O}, "POST": {O}},
+    "orgs.supplier_edit": {"GET": {O}, "POST": {O}},
+    "orgs.supplier_active": {"POST": {O}},
+    "orgs.supplier_qualification_new": {"GET": {O}, "POST": {O}},
+    "orgs.supplier_qualification_edit": {"GET": {O}, "POST": {O}},
+    "orgs.supplier_ban_new": {"GET": {O}, "POST": {O}},
+    "admin.users": {"GET": {SYS}},
+    "admin.user_new": {"GET": {SYS}, "POST": {SYS}},
+    "admin.user_edit": {"GET": {SYS}, "POST": {SYS}},
+    "admin.user_active": {"POST": {SYS}},
+    "admin.user_password": {"GET": {SYS}, "POST": {SYS}},
+    "admin.roles": {"GET": {SEC}},
+    "admin.role_account": {"GET": {SEC}, "POST": {SEC}},
+    "admin.role_unlock": {"POST": {SEC}},
+    "admin.role_totp_reset": {"POST": {SEC}},
+    "admin.role_sessions_revoke": {"POST": {SEC}},
+    "admin.system_settings": {"GET": {SYS}, "POST": {SYS}},
+    "admin.security_settings": {"GET": {SEC}, "POST": {SEC}},
+    "audit.index": {"GET": {AUD}},
+    "audit.detail": {"GET": {AUD}},
+    "audit.export_csv": {"GET": {AUD}},
+    "audit.export_xlsx": {"GET": {AUD}},
+    "audit.verify": {"GET": {AUD}, "POST": {AUD}},
+}
+
+# Answers that are neither 200 nor a refusal: (endpoint, method) -> {who: status}
+SPECIAL = {
+    ("auth.login", "GET"): {role: 302 for role in ALL},  # already logged in: to the home page
+    ("auth.login", "POST"): {role: 302 for role in ALL},
+    ("auth.second_factor", "GET"): {who: 302 for who in EVERYONE},  # no password step pending: back to login
+    ("auth.second_factor", "POST"): {who: 302 for who in EVERYONE},
+    ("auth.enrol", "GET"): {who: 302 for who in EVERYONE},
+    ("auth.enrol", "POST"): {who: 302 for who in EVERYONE},
+    ("auth.enrol_qr", "GET"): {who: 404 for who in EVERYONE},
+    ("main.set_language", "POST"): {who: 302 for who in EVERYONE},
+}
+SKIP = {"static", "bootstrap.static"}  # files, tested in test_security
+ACCEPTED_POST = {200, 302, 400, 409}  # a form re-rendered with its errors, or done and redirected
+
+
+@pytest.fixture
+def world():
+    """One object of every kind, in 绥江县 (530626), where the officer works."""
+    county = region("530626")
+    county_list = make_list(region_code="530626", year=2026)
+    item = make_item(county_list)
+    reference = make_list(ListKind.REFERENCE, status=ListStatus.PUBLISHED, year=2026)
+    make_item(reference)
+    supplier = make_supplier("530626", name="绥江县测试社会工作服务中心", service_regions=[county])
+    qualification = Qualification(organization=supplier, name="民办非企业单位登记证书", number="1")
+    db.session.add(qualification)
+    bureau = make_org(OrgKind.BUREAU, "530626", name="测试民政局")
+    target = make_user(Role.SUPPLIER, organization=supplier, username="target")
+    record = append_audit(Actor(None, "127.0.0.1"), "test.event")
+    users = {role: make_user(role, region_code="530000" if role in (SYS, SEC, AUD) else "530626",
+                             username=f"matrix_{role.value}") for role in Role}
+    db.session.commit()
+    ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
+           "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
+           "filename": "app.css"}
+    org_ids = {"orgs.organization_edit": bureau.id}
+    return users, ids, org_ids
+
+
+def _url(rule, ids, org_ids):
+    url = rule.rule
+    for argument in rule.arguments:
+        value = org_ids.get(rule.endpoint, ids[argument]) if argument == "org_id" else ids[argument]
+        url = re.sub(rf"<(?:\w+:)?{argument}>", str(value), url)
+    return url
+
+
+def _rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint):
+        if rule.endpoint not in SKIP:
+            yield rule
+
+
+def test_every_route_has_a_row(app):
+    routes = {}
+    for rule in _rules(app):
+        routes.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    assert set(routes) == set(MATRIX), "add the new routes to MATRIX (or remove the stale rows)"
+    for endpoint, methods in routes.items():
+        assert methods == set(MATRIX[endpoint]), endpoint
+
+
+def _check(app, client, who, world):
+    users, ids, org_ids = world
+    if who != ANON:
+        login_as(client, users[who])
+    problems = []
+    rules = list(_rules(app))
+    # GETs first, then POSTs (which change things), logout last of all.
+    calls = [(r, "GET") for r in rules if "GET" in r.methods] + \
+            [(r, "POST") for r in rules if "POST" in r.methods and r.endpoint != "auth.logout"] + \
+            [(r, "POST") for r in rules if r.endpoint == "auth.logout"]
+    for rule, method in calls:
+        url = _url(rule, ids, org_ids)
+        response = client.open(url, method=method, data={})
+        status = response.status_code
+        response.close()
+        allowed = who in MATRIX[rule.endpoint][method]
+        special = SPECIAL.get((rule.endpoint, method), {}).get(who)
+        if special is not None:
+            ok = status == special
+        elif not allowed:
+            ok = status == 403 if who != ANON else (status == 302 and "/auth/login" in response.headers["Location"])
+        elif method == "GET":
+            ok = status == 200
+        else:
+            ok = status in ACCEPTED_POST
+        if not ok:
+            problems.append(f"{who} {method} {url} ({rule.endpoint}) -> {status}")
+    return problems
+
+
+@pytest.mark.parametrize("who", [r for r in Role] + [ANON], ids=lambda w: getattr(w, "value", w))
+def test_access_matrix(app, client, world, who):
+    assert _check(app, client, who, world) == []
+
+
+def test_world_had_an_audit_record_to_open(world):
+    assert db.session.execute(select(AuditRecord)).first() is not None
