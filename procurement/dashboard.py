@@ -9,13 +9,24 @@ from procurement.extensions import db
 from procurement.rules.clock import beijing_today
 
 
+def previous_login(user):
+    """The login before the current one (time and address), which 等保 asks to show the user."""
+    from procurement.audit.models import AuditRecord
+
+    return db.session.execute(
+        select(AuditRecord).where(AuditRecord.user_id == user.id, AuditRecord.action == "auth.login",
+                                  AuditRecord.outcome == "success")
+        .order_by(AuditRecord.seq.desc()).offset(1).limit(1)
+    ).scalar_one_or_none()
+
+
 def home_context(user) -> dict:
     from procurement.catalog import services as catalog
     from procurement.orgs import services as orgs
     from procurement.orgs.models import Organization, OrgKind, Qualification
 
     today = beijing_today()
-    context = {"today": today, "cards": []}
+    context = {"today": today, "previous_login": previous_login(user)}
     if user.may(Action.CATALOG_VIEW):
         current = catalog.default_list_for(user, today.year)
         context["catalog_list"] = current

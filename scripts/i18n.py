@@ -20,7 +20,7 @@ PYBABEL = str(ROOT / ".venv" / "bin" / "pybabel")
 
 def extract() -> Path:
     pot = Path(tempfile.mkdtemp()) / "messages.pot"
-    subprocess.run([PYBABEL, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+    subprocess.run([PYBABEL, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-k", "N_",
                     "--no-location", "--omit-header", "-o", str(pot), str(ROOT)], check=True, capture_output=True)
     return pot
 

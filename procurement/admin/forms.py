@@ -38,7 +38,7 @@ def _int_or_none(value):
 
 
 class AccountFieldsMixin:
-    display_name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the person's name.")),
+    display_name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter the person's name.")),
                                                        Length(max=64, message=_l("At most 64 characters."))])
     organization = SelectField(_l("Organization"), coerce=_int_or_none,
                                validators=[InputRequired(_l("Choose an organization."))])

@@ -16,6 +16,7 @@ from procurement.auth.models import User
 from procurement.auth.permissions import client_ip, current_actor
 from procurement.errors import DomainError
 from procurement.extensions import db
+from procurement.i18n import N_
 from procurement.rules.clock import utcnow
 from procurement.web import is_safe_next
 
@@ -23,10 +24,10 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 PENDING_TTL = timedelta(minutes=5)
 SESSION_END_MESSAGES = {
-    "idle": "Your session ended after a period of inactivity. Please log in again.",
-    "absolute": "Your session reached its maximum length. Please log in again.",
-    "revoked": "Your session has ended. Please log in again.",
-    "disabled": "Your account has been disabled.",
+    "idle": N_("Your session ended after a period of inactivity. Please log in again."),
+    "absolute": N_("Your session reached its maximum length. Please log in again."),
+    "revoked": N_("Your session has ended. Please log in again."),
+    "disabled": N_("Your account has been disabled."),
 }
 
 

@@ -10,6 +10,8 @@ from procurement.rules.catalog import StaffQualification, Unit
 
 
 class CheckboxListField(SelectMultipleField):
+    """Several choices shown as a row of checkboxes (rendered by macros.render_field)."""
+
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
@@ -65,7 +67,8 @@ class ItemForm(VersionedForm):
                     NumberRange(min=0.01, max=rules.PRICE_MAX_YUAN,
                                 message=_l("The price must be more than 0 and at most 1,000,000.00 yuan."))])
     qualifications = CheckboxListField(_l("Required staff qualifications"))
-    indicators = StringField(_l("Output indicators"), validators=[_indicators],
+    indicators = StringField(_l("Output indicators"),
+                             validators=[InputRequired(_l("Name at least one output indicator.")), _indicators],
                              description=_l("Separate with “、”, e.g. 服务人次、服务时长、满意度."))
 
     def __init__(self, *args, categories=(), target_groups=(), **kwargs):

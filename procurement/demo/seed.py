@@ -131,8 +131,10 @@ def _seed_organizations(today: date) -> int:
             registration = "社会团体法人登记证书" if org_type == OrgType.SOCIAL_GROUP else (
                 "基金会法人登记证书" if org_type == OrgType.FOUNDATION else (
                     "营业执照" if org_type == OrgType.ENTERPRISE else "民办非企业单位登记证书"))
+            issuer = (_region(region_code).name + "市场监督管理局" if org_type == OrgType.ENTERPRISE
+                      else _region(region_code).name + "民政局" if region_code != "530000" else "云南省民政厅")
             org.qualifications = [
-                Qualification(name=registration, number=org.credit_code, issuer="民政部门登记管理机关",
+                Qualification(name=registration, number=org.credit_code, issuer=issuer,
                               valid_from=date(2021, 6, 1), valid_until=date(2031, 5, 31)),
             ]
         db.session.add(org)

@@ -9,6 +9,7 @@ import enum
 import re
 from datetime import date, timedelta
 
+from procurement.i18n import N_
 from procurement.i18n import gettext as _
 
 #: Certificates expiring within this many days are flagged (DOMAIN §3: valid on the award date).
@@ -174,10 +175,10 @@ class CertificateState(enum.StrEnum):
     @property
     def label(self) -> str:
         return _({
-            CertificateState.VALID: "Valid",
-            CertificateState.EXPIRING: "Expiring soon",
-            CertificateState.EXPIRED: "Expired",
-            CertificateState.NOT_YET_VALID: "Not yet valid",
+            CertificateState.VALID: N_("Valid"),
+            CertificateState.EXPIRING: N_("Expiring soon"),
+            CertificateState.EXPIRED: N_("Expired"),
+            CertificateState.NOT_YET_VALID: N_("Not yet valid"),
         }[self])
 
     @property

@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from procurement.i18n import N_
 from procurement.i18n import gettext as _
 
 
@@ -23,13 +24,13 @@ class Unit(enum.StrEnum):
 
 
 UNIT_MSGIDS = {
-    Unit.VISIT: "visit",
-    Unit.HOUR: "hour",
-    Unit.PERSON_MONTH: "person-month",
-    Unit.HOUSEHOLD: "household",
-    Unit.PERSON_TIME: "person-time",
-    Unit.SESSION: "session",
-    Unit.PROJECT: "project",
+    Unit.VISIT: N_("visit"),
+    Unit.HOUR: N_("hour"),
+    Unit.PERSON_MONTH: N_("person-month"),
+    Unit.HOUSEHOLD: N_("household"),
+    Unit.PERSON_TIME: N_("person-time"),
+    Unit.SESSION: N_("session"),
+    Unit.PROJECT: N_("project"),
 }
 
 # What officers type in spreadsheets; the first spelling is the canonical one.
@@ -79,13 +80,13 @@ class StaffQualification(enum.StrEnum):
 
 
 QUALIFICATION_MSGIDS = {
-    StaffQualification.SOCIAL_WORKER: "Social worker certificate",
-    StaffQualification.CARE_WORKER: "Care worker certificate",
-    StaffQualification.MEDICAL: "Medical practitioner or nurse licence",
-    StaffQualification.COUNSELOR: "Counselling qualification",
-    StaffQualification.REHAB: "Rehabilitation therapist qualification",
-    StaffQualification.LEGAL: "Legal professional qualification",
-    StaffQualification.FOOD_HEALTH: "Food handler health certificate",
+    StaffQualification.SOCIAL_WORKER: N_("Social worker certificate"),
+    StaffQualification.CARE_WORKER: N_("Care worker certificate"),
+    StaffQualification.MEDICAL: N_("Medical practitioner or nurse licence"),
+    StaffQualification.COUNSELOR: N_("Counselling qualification"),
+    StaffQualification.REHAB: N_("Rehabilitation therapist qualification"),
+    StaffQualification.LEGAL: N_("Legal professional qualification"),
+    StaffQualification.FOOD_HEALTH: N_("Food handler health certificate"),
 }
 
 

@@ -242,3 +242,15 @@ def test_user_loader_ignores_unknown_session_ids(client):
     assert client.get("/").status_code == 302
     assert db.session.execute(select(UserSession)).first() is None
     assert db.session.execute(select(User)).first() is None
+
+
+def test_home_page_shows_the_previous_login_not_the_current_one(client):
+    user = make_user(Role.SUPPLIER)
+    db.session.commit()
+    post_login(client, user.username, ip="10.0.0.7")
+    first = text(client.get("/"))
+    assert "10.0.0.7" not in first  # no earlier login yet
+    client.post("/auth/logout")
+    post_login(client, user.username, ip="10.0.0.8")
+    second = text(client.get("/"))
+    assert "10.0.0.7" in second and "10.0.0.8" not in second
