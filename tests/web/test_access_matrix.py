@@ -18,10 +18,10 @@ from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
 
-O, S, F, E, SYS, SEC, AUD = (Role.OFFICER, Role.SUPPLIER, Role.FINANCE, Role.EVALUATOR, Role.SYSADMIN,
+OFF, SUP, FIN, EVA, SYS, SEC, AUD = (Role.OFFICER, Role.SUPPLIER, Role.FINANCE, Role.EVALUATOR, Role.SYSADMIN,
                              Role.SECADMIN, Role.AUDITADMIN)
 ALL = frozenset(Role)
-BUSINESS = frozenset({O, S, F, E})
+BUSINESS = frozenset({OFF, SUP, FIN, EVA})
 ANON = "anonymous"
 EVERYONE = ALL | {ANON}
 
@@ -43,29 +43,29 @@ MATRIX = {
     "catalog.template": {"GET": BUSINESS},
     "catalog.item_detail": {"GET": BUSINESS},
     "catalog.export_items": {"GET": BUSINESS},
-    "catalog.item_new": {"GET": {O}, "POST": {O}},
-    "catalog.item_edit": {"GET": {O}, "POST": {O}},
-    "catalog.item_toggle": {"POST": {O}},
-    "catalog.list_create": {"POST": {O}},
-    "catalog.list_version": {"POST": {O}},
-    "catalog.list_publish": {"POST": {O}},
-    "catalog.adopt": {"GET": {O}, "POST": {O}},
-    "catalog.import_items": {"GET": {O}, "POST": {O}},
-    "orgs.regions": {"GET": {O, SYS}},
+    "catalog.item_new": {"GET": {OFF}, "POST": {OFF}},
+    "catalog.item_edit": {"GET": {OFF}, "POST": {OFF}},
+    "catalog.item_toggle": {"POST": {OFF}},
+    "catalog.list_create": {"POST": {OFF}},
+    "catalog.list_version": {"POST": {OFF}},
+    "catalog.list_publish": {"POST": {OFF}},
+    "catalog.adopt": {"GET": {OFF}, "POST": {OFF}},
+    "catalog.import_items": {"GET": {OFF}, "POST": {OFF}},
+    "orgs.regions": {"GET": {OFF, SYS}},
     "orgs.region_new": {"GET": {SYS}, "POST": {SYS}},
     "orgs.region_edit": {"GET": {SYS}, "POST": {SYS}},
-    "orgs.organizations": {"GET": {O, F, SYS}},
+    "orgs.organizations": {"GET": {OFF, FIN, SYS}},
     "orgs.organization_new": {"GET": {SYS}, "POST": {SYS}},
     "orgs.organization_edit": {"GET": {SYS}, "POST": {SYS}},
     "orgs.own": {"GET": BUSINESS},
-    "orgs.suppliers": {"GET": {O, F}},
-    "orgs.supplier_detail": {"GET": {O, F}},
-    "orgs.supplier_new": {"GET": {O}, "POST": {O}},
-    "orgs.supplier_edit": {"GET": {O}, "POST": {O}},
-    "orgs.supplier_active": {"POST": {O}},
-    "orgs.supplier_qualification_new": {"GET": {O}, "POST": {O}},
-    "orgs.supplier_qualification_edit": {"GET": {O}, "POST": {O}},
-    "orgs.supplier_ban_new": {"GET": {O}, "POST": {O}},
+    "orgs.suppliers": {"GET": {OFF, FIN}},
+    "orgs.supplier_detail": {"GET": {OFF, FIN}},
+    "orgs.supplier_new": {"GET": {OFF}, "POST": {OFF}},
+    "orgs.supplier_edit": {"GET": {OFF}, "POST": {OFF}},
+    "orgs.supplier_active": {"POST": {OFF}},
+    "orgs.supplier_qualification_new": {"GET": {OFF}, "POST": {OFF}},
+    "orgs.supplier_qualification_edit": {"GET": {OFF}, "POST": {OFF}},
+    "orgs.supplier_ban_new": {"GET": {OFF}, "POST": {OFF}},
     "admin.users": {"GET": {SYS}},
     "admin.user_new": {"GET": {SYS}, "POST": {SYS}},
     "admin.user_edit": {"GET": {SYS}, "POST": {SYS}},
