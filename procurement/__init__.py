@@ -37,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from procurement import extensions
     from procurement.models import import_models
+    from procurement.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
     import_models()
     extensions.db.init_app(app)

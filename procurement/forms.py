@@ -31,6 +31,9 @@ class StrictIntegerField(IntegerField):
             except ValueError:
                 self.data = None
                 raise ValueError(_l("Enter a whole number.")) from None
+            if abs(self.data) >= 10**15:  # NumberRange would overflow converting it to float
+                self.data = None
+                raise ValueError(_l("The number is too large."))
         else:
             self.data = None
 

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Blueprint, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.routing import IntegerConverter
 
 from procurement.auth.roles import Action
 from procurement.rules.catalog import StaffQualification
@@ -71,8 +72,25 @@ def date_filter(value) -> str:
     return format_date(value, "long")
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs, bounded to the database's integer range so a huge id is a 404, not an error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app):
     app.register_blueprint(bp)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No field of this app may hold U+0000, and PostgreSQL refuses it in text: say so instead of failing later.
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400)
+
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.globals["NAVIGATION"] = NAVIGATION
