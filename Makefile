@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations:
-	@$(BIN)/pybabel compile --use-fuzzy -q -d procurement/translations 2>/dev/null || $(BIN)/pybabel compile -q -d procurement/translations
+	@$(BIN)/pybabel compile -d procurement/translations >/dev/null
 
 db:
 	FLASK_DEMO_MODE=true $(BIN)/flask init-db

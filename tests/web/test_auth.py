@@ -254,3 +254,21 @@ def test_home_page_shows_the_previous_login_not_the_current_one(client):
     post_login(client, user.username, ip="10.0.0.8")
     second = text(client.get("/"))
     assert "10.0.0.7" in second and "10.0.0.8" not in second
+
+
+def test_an_expired_password_must_be_changed(client):
+    user = make_user(Role.SUPPLIER, password_changed_at=utcnow() - timedelta(days=91))
+    db.session.commit()
+    post_login(client, user.username)
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/password"
+    page = text(client.get("/auth/password"))
+    assert gettext("You must set a new password before you continue: the current one was set by an administrator "
+                   "or has expired.") in page
+
+
+def test_a_password_changed_within_the_limit_is_fine(client):
+    user = make_user(Role.SUPPLIER, password_changed_at=utcnow() - timedelta(days=89))
+    db.session.commit()
+    post_login(client, user.username)
+    assert client.get("/").status_code == 200
