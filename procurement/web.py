@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 from procurement.auth.roles import Action
@@ -84,12 +85,13 @@ def init_app(app):
     app.register_blueprint(bp)
 
     @app.before_request
-    def refuse_nul_characters():
-        # No field of this app may hold U+0000, and PostgreSQL refuses it in text: say so instead of failing later.
-        for values in (request.args, request.form):
-            for value in values.values():
-                if "\x00" in value:
-                    abort(400)
+    def strip_nul_characters():
+        # U+0000 is never meaningful input, and PostgreSQL refuses it in text: drop it before anyone reads it.
+        for name in ("args", "form"):
+            values = getattr(request, name)
+            if any("\x00" in value for _key, value in values.items(multi=True)):
+                setattr(request, name, ImmutableMultiDict(
+                    [(key, value.replace("\x00", "")) for key, value in values.items(multi=True)]))
 
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = date_filter

@@ -141,6 +141,11 @@ def test_healthz_fails_when_the_schema_is_behind(app, client):
     from sqlalchemy import text
 
     with db.engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-    health = client.get("/healthz")
-    assert health.status_code == 503 and health.get_json()["checks"]["database"]["ok"] is False
+    try:
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["checks"]["database"]["ok"] is False
+    finally:  # PostgreSQL keeps alembic_version between tests
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
