@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField
@@ -65,3 +66,21 @@ class MoneyField(DecimalField):
 def choices(pairs) -> list[SelectChoice]:
     """``[(value, label), …]`` as WTForms ≥ 3.3 wants select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_domain_error(form, exc, fields: dict | None = None) -> None:
+    """Put a service's refusal next to its field, or flash it when it belongs to no field.
+
+    ``fields`` maps a service's field names to the form's where they differ.
+    """
+    name = fields.get(exc.field, exc.field) if fields and exc.field else exc.field
+    field = form[name] if name and name in form else None
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        flash(exc.message, "danger")
+
+
+def form_status(form) -> int:
+    """400 for a submitted form sent back with its errors, else 200."""
+    return 400 if form.is_submitted() and form.errors else 200

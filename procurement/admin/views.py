@@ -30,6 +30,7 @@ from procurement.auth.roles import MFA_ROLES, Action, Role
 from procurement.auth.services import password_policy
 from procurement.errors import ConflictError, DomainError
 from procurement.extensions import db
+from procurement.forms import show_domain_error
 from procurement.orgs.models import Organization
 from procurement.rules.clock import utcnow
 from procurement.settings import Setting, SettingGroup, all_settings, change_settings, demo_mode_on, settings_of
@@ -42,14 +43,6 @@ def _int_arg(name):
     return value if value is not None and 0 < value < 2**31 else None
 
 
-def _apply_error(form, exc: DomainError, fields=None):
-    """Put the service's message next to its field, or flash it."""
-    name = fields.get(exc.field, exc.field) if fields and exc.field else exc.field
-    field = form[name] if name and name in form else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _account_list(template: str, endpoint: str, **extra):
@@ -97,7 +90,7 @@ def user_new():
                 password=form.password.data, actor=current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             status = exc.status
         else:
             db.session.commit()
@@ -163,7 +156,7 @@ def user_edit(user_id):
         return _account_page(account, form, 409, conflict)
     except DomainError as exc:
         db.session.rollback()
-        _apply_error(form, exc)
+        show_domain_error(form, exc)
         return _account_page(db.session.get(User, user_id), form, exc.status)
     db.session.commit()
     flash(_("The account %(name)s has been saved.", name=account.username) if changed else _("Nothing was changed."),
@@ -203,7 +196,7 @@ def user_password(user_id):
             services.reset_account_password(account, form.password.data, current_actor(), utcnow())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
             status = exc.status
         else:
             db.session.commit()
@@ -248,7 +241,7 @@ def role_account(user_id):
         changed = services.assign_role(account, role, current_actor(), utcnow())
     except DomainError as exc:
         db.session.rollback()
-        _apply_error(form, exc)
+        show_domain_error(form, exc)
         return _role_page(db.session.get(User, user_id), form, exc.status)
     db.session.commit()
     if changed:
@@ -310,7 +303,7 @@ def _settings_page(group: SettingGroup, endpoint: str):
                 changed = change_settings(settings_values(form, definitions), current_actor(), utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                _apply_error(form, exc, {d.key: field_name(d.key) for d in definitions})
+                show_domain_error(form, exc, {d.key: field_name(d.key) for d in definitions})
                 status = exc.status
             else:
                 db.session.commit()

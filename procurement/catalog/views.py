@@ -15,7 +15,7 @@ from procurement.catalog.forms import AdoptForm, FilterForm, ImportForm, ItemFor
 from procurement.catalog.models import CatalogItem, ListKind, NegativeListEntry, ServiceList
 from procurement.errors import ConflictError, DomainError
 from procurement.extensions import db
-from procurement.forms import choices
+from procurement.forms import choices, show_domain_error
 from procurement.orgs.models import Region, RegionLevel
 from procurement.rules.catalog import StaffQualification, Unit, parse_frequency
 from procurement.rules.clock import beijing_today
@@ -211,12 +211,6 @@ def _form_data(form: ItemForm) -> dict:
     }
 
 
-def _apply_error(form, exc: DomainError):
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @bp.route("/lists/<int:list_id>/items/new", methods=["GET", "POST"])
@@ -231,7 +225,7 @@ def item_new(list_id):
             item = services.save_item(service_list, _form_data(form), current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The item %(code)s has been added.", code=item.code), "success")
@@ -268,7 +262,7 @@ def item_edit(item_id):
             form.version.data = str(item.version)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The item %(code)s has been saved.", code=item.code), "success")

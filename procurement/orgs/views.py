@@ -11,7 +11,7 @@ from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
 from procurement.errors import ConflictError, DomainError
 from procurement.extensions import db
-from procurement.forms import choices
+from procurement.forms import choices, form_status, show_domain_error
 from procurement.orgs import rules, services
 from procurement.orgs.forms import (
     BanForm,
@@ -44,16 +44,8 @@ def _date_arg(name) -> date | None:
         return None
 
 
-def _apply_error(form, exc: DomainError):
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
-def _form_status(form) -> int:
-    return 400 if form.is_submitted() and form.errors else 200
 
 
 # --- regions -------------------------------------------------------------------------------
@@ -82,12 +74,12 @@ def region_new():
                                             current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The region %(name)s (%(code)s) has been added.", name=region.name, code=region.code), "success")
             return redirect(url_for("orgs.regions", _anchor=f"region-{region.code}"))
-    return render_template("orgs/region_form.html", form=form, region=None), _form_status(form)
+    return render_template("orgs/region_form.html", form=form, region=None), form_status(form)
 
 
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
@@ -100,12 +92,12 @@ def region_edit(region_id):
             services.rename_region(region, form.name.data, current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The region %(code)s is now called %(name)s.", code=region.code, name=region.name), "success")
             return redirect(url_for("orgs.regions", _anchor=f"region-{region.code}"))
-    return render_template("orgs/region_form.html", form=form, region=region), _form_status(form)
+    return render_template("orgs/region_form.html", form=form, region=region), form_status(form)
 
 
 # --- organizations -------------------------------------------------------------------------
@@ -175,12 +167,12 @@ def organization_new():
             org = services.save_organization(_organization_data(form, regions), current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s has been added.", name=org.name), "success")
             return redirect(url_for("orgs.organizations", q=org.name))
-    return render_template("orgs/organization_form.html", form=form, org=None), _form_status(form)
+    return render_template("orgs/organization_form.html", form=form, org=None), form_status(form)
 
 
 @bp.route("/organizations/<int:org_id>/edit", methods=["GET", "POST"])
@@ -201,12 +193,12 @@ def organization_edit(org_id):
             conflict = _conflict(exc, org, data, services.ORGANIZATION_FIELDS, form)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s has been saved.", name=org.name), "success")
             return redirect(url_for("orgs.organizations", q=org.name))
-    status = 409 if conflict else _form_status(form)
+    status = 409 if conflict else form_status(form)
     return render_template("orgs/organization_form.html", form=form, org=org, conflict=conflict), status
 
 
@@ -332,12 +324,12 @@ def supplier_new():
             org = services.save_supplier(_supplier_data(form, regions), current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s has been registered. Add its registration certificate below.", name=org.name), "success")
             return redirect(url_for("orgs.supplier_detail", org_id=org.id))
-    return render_template("orgs/supplier_form.html", form=form, org=None), _form_status(form)
+    return render_template("orgs/supplier_form.html", form=form, org=None), form_status(form)
 
 
 @bp.route("/suppliers/<int:org_id>/edit", methods=["GET", "POST"])
@@ -356,12 +348,12 @@ def supplier_edit(org_id):
             conflict = _conflict(exc, org, data, services.SUPPLIER_FIELDS, form)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s has been saved.", name=org.name), "success")
             return redirect(url_for("orgs.supplier_detail", org_id=org.id))
-    status = 409 if conflict else _form_status(form)
+    status = 409 if conflict else form_status(form)
     return render_template("orgs/supplier_form.html", form=form, org=org, conflict=conflict), status
 
 
@@ -411,13 +403,13 @@ def _qualification_page(org: Organization, qualification: Qualification | None):
             saved = services.save_qualification(org, data, current_actor(), qualification)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The certificate “%(name)s” has been saved.", name=saved.name), "success")
             return redirect(url_for("orgs.supplier_detail", org_id=org.id, _anchor="certificates"))
     return render_template("orgs/qualification_form.html", form=form, org=org,
-                           qualification=qualification), _form_status(form)
+                           qualification=qualification), form_status(form)
 
 
 @bp.route("/suppliers/<int:org_id>/bans/new", methods=["GET", "POST"])
@@ -437,13 +429,13 @@ def supplier_ban_new(org_id):
                                 current_actor())
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The ban on %(name)s from %(start)s to %(end)s has been recorded.", name=org.name,
                     start=form.starts_on.data.isoformat(), end=form.ends_on.data.isoformat()), "success")
             return redirect(url_for("orgs.supplier_detail", org_id=org.id, _anchor="bans"))
-    return render_template("orgs/ban_form.html", form=form, org=org), _form_status(form)
+    return render_template("orgs/ban_form.html", form=form, org=org), form_status(form)
 
 
 # --- own organization ------------------------------------------------------------------------
