@@ -7,3 +7,4 @@ def import_models():
     from procurement.auth import models as auth_models  # noqa: F401
     from procurement.catalog import models as catalog_models  # noqa: F401
     from procurement.orgs import models as org_models  # noqa: F401
+    from procurement.projects import models as project_models  # noqa: F401

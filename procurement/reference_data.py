@@ -87,7 +87,7 @@ def ensure_region(code: str, name: str, level: RegionLevel, parent: Region | Non
 
 def load_reference_data() -> dict:
     """Insert whatever reference rows are missing; returns how many of each were added."""
-    added = {"categories": 0, "target_groups": 0, "negative_list": 0, "regions": 0}
+    added = {"categories": 0, "target_groups": 0, "negative_list": 0, "calendar_years": 0, "regions": 0}
     existing = set(db.session.execute(select(ServiceCategory.code)).scalars())
     for order, (code, name, service_class) in enumerate(CATEGORIES):
         if code not in existing:
@@ -104,11 +104,30 @@ def load_reference_data() -> dict:
             db.session.add(NegativeListEntry(code=code, name=name, description=description, clause=clause,
                                              keywords=keywords, sort_order=order))
             added["negative_list"] += 1
+    added["calendar_years"] = load_holiday_schedules()
     before = db.session.scalar(select(db.func.count()).select_from(Region))
     province = ensure_region(*PROVINCE, RegionLevel.PROVINCE, None)
     prefectures = {code: ensure_region(code, name, RegionLevel.PREFECTURE, province) for code, name in PREFECTURES}
     for code, name, parent in COUNTIES:
         ensure_region(code, name, RegionLevel.COUNTY, prefectures[parent])
     added["regions"] = db.session.scalar(select(db.func.count()).select_from(Region)) - before
+    db.session.flush()
+    return added
+
+
+def load_holiday_schedules() -> int:
+    """Enter the known State Council schedules for years not entered yet; returns how many years."""
+    from procurement.projects.holidays import SCHEDULES, schedule_days
+    from procurement.projects.models import CalendarDay, CalendarYear, DayOff
+
+    added = 0
+    for year, schedule in SCHEDULES.items():
+        if db.session.get(CalendarYear, year) is not None:
+            continue
+        db.session.add(CalendarYear(year=year, source=schedule["source"]))
+        for day, kind, name in schedule_days(year):
+            if db.session.get(CalendarDay, day) is None:
+                db.session.add(CalendarDay(day=day, kind=DayOff(kind), name=name))
+        added += 1
     db.session.flush()
     return added

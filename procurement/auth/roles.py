@@ -60,6 +60,14 @@ class Action(enum.StrEnum):
     ROLE_ASSIGN = "role.assign"  # security admin: roles, unlocks, second factors
     SETTINGS_SYSTEM = "settings.system"
     SETTINGS_SECURITY = "settings.security"
+    PROJECT_VIEW = "project.view"  # projects of the user's region
+    PROJECT_EDIT = "project.edit"
+    BUDGET_VIEW = "budget.view"
+    BUDGET_EDIT = "budget.edit"
+    DEADLINES_VIEW = "deadlines.view"
+    OWN_BIDS_VIEW = "own_bids.view"  # a supplier: the purchases it was invited to or bid in, its own bid only
+    CALENDAR_VIEW = "calendar.view"
+    CALENDAR_EDIT = "calendar.edit"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
 
@@ -78,11 +86,18 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.SUPPLIER_EDIT,
             Action.SUPPLIER_BAN,
             Action.OWN_ORG_VIEW,
+            Action.PROJECT_VIEW,
+            Action.PROJECT_EDIT,
+            Action.BUDGET_VIEW,
+            Action.BUDGET_EDIT,
+            Action.DEADLINES_VIEW,
+            Action.CALENDAR_VIEW,
         }
     ),
-    Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW}),
+    Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.OWN_BIDS_VIEW}),
     Role.FINANCE: frozenset(
-        {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW}
+        {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW,
+         Action.PROJECT_VIEW, Action.BUDGET_VIEW}
     ),
     Role.EVALUATOR: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW}),
     Role.SYSADMIN: frozenset(
@@ -93,6 +108,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.REGION_EDIT,
             Action.ORG_VIEW,
             Action.ORG_EDIT,
+            Action.CALENDAR_VIEW,
+            Action.CALENDAR_EDIT,
         }
     ),
     Role.SECADMIN: frozenset({Action.ROLE_ASSIGN, Action.SETTINGS_SECURITY}),
