@@ -3,11 +3,13 @@
 import argparse
 import sys
 
-from bench import pages
+from bench import pages, projects
 
 BENCHMARKS = {
     "catalog_list": pages.catalog_list,
     "supplier_list": pages.supplier_list,
+    "project_list": projects.project_list,
+    "deadlines": projects.deadlines,
 }
 
 

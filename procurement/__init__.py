@@ -65,8 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from procurement.auth.views import bp as auth_bp
     from procurement.catalog.views import bp as catalog_bp
     from procurement.orgs.views import bp as orgs_bp
+    from procurement.projects.views import bp as projects_bp
 
-    for bp in (auth_bp, catalog_bp, orgs_bp, admin_bp, audit_bp):
+    for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp):
         app.register_blueprint(bp)
 
     from procurement.cli import register_cli

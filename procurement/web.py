@@ -35,6 +35,13 @@ class NavItem:
 #: Navigation; each role sees only what it may use.
 NAVIGATION = [
     NavItem("catalog.index", _l("Service list"), Action.CATALOG_VIEW, ("catalog.item", "catalog.list", "catalog.import", "catalog.export", "catalog.adopt", "catalog.template")),
+    NavItem("projects.index", _l("Projects"), Action.PROJECT_VIEW,
+            ("projects.detail", "projects.new", "projects.edit", "projects.line", "projects.target", "projects.method",
+             "projects.split", "projects.announcement", "projects.notice", "projects.invitation", "projects.bid",
+             "projects.evaluation", "projects.award")),
+    NavItem("projects.deadlines", _l("My deadlines"), Action.DEADLINES_VIEW),
+    NavItem("projects.budgets", _l("Budget lines"), Action.BUDGET_VIEW, ("projects.budget",)),
+    NavItem("projects.my_purchases", _l("My purchases"), Action.OWN_BIDS_VIEW, ("projects.my_purchase",)),
     NavItem("catalog.negative_list", _l("Negative list"), Action.NEGATIVE_LIST_VIEW),
     NavItem("orgs.suppliers", _l("Suppliers"), Action.SUPPLIER_VIEW, ("orgs.supplier",)),
     NavItem("orgs.own", _l("My organization"), Action.OWN_ORG_VIEW),
@@ -43,6 +50,7 @@ NAVIGATION = [
     NavItem("admin.users", _l("Users"), Action.USER_MANAGE, ("admin.user",)),
     NavItem("admin.roles", _l("Roles and accounts"), Action.ROLE_ASSIGN, ("admin.role",)),
     NavItem("admin.system_settings", _l("System settings"), Action.SETTINGS_SYSTEM),
+    NavItem("projects.calendar", _l("Working-day calendar"), Action.CALENDAR_EDIT, ("projects.calendar_",)),
     NavItem("admin.security_settings", _l("Security policy"), Action.SETTINGS_SECURITY),
     NavItem("audit.index", _l("Audit log"), Action.AUDIT_VIEW, ("audit.",)),
 ]

@@ -145,7 +145,7 @@ class Project(db.Model):
                         "OR (award_supplier_id IS NOT NULL AND award_decided_on IS NOT NULL AND award_notice_on IS NOT NULL)",
                         name="awarded_has_award"),
         CheckConstraint("stage NOT IN ('cancelled', 'failed') OR stage_reason IS NOT NULL", name="end_has_reason"),
-        CheckConstraint("stage = 'draft' OR budget_line_id IS NOT NULL", name="budget_after_draft"),
+        CheckConstraint("stage IN ('draft', 'cancelled') OR budget_line_id IS NOT NULL", name="budget_after_draft"),
     )
 
 
@@ -226,9 +226,10 @@ class Bid(db.Model):
     __table_args__ = (
         UniqueConstraint("project_id", "supplier_id"),
         CheckConstraint("price > 0", name="price"),
-        CheckConstraint("technical_score IS NULL OR technical_score BETWEEN 0 AND 100", name="technical_score"),
-        CheckConstraint("price_score IS NULL OR price_score BETWEEN 0 AND 100", name="price_score"),
-        CheckConstraint("total_score IS NULL OR total_score BETWEEN 0 AND 100", name="total_score"),
+        # scores are stored in hundredths (Decimal2): 0–100 points is 0–10000
+        CheckConstraint("technical_score IS NULL OR technical_score BETWEEN 0 AND 10000", name="technical_score"),
+        CheckConstraint("price_score IS NULL OR price_score BETWEEN 0 AND 10000", name="price_score"),
+        CheckConstraint("total_score IS NULL OR total_score BETWEEN 0 AND 10000", name="total_score"),
     )
 
 

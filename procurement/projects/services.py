@@ -3,14 +3,17 @@
 Every rule that refuses cites its source; services flush but never commit.
 """
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import g
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, selectinload
 
+from procurement.audit.models import AuditRecord
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Action
 from procurement.catalog import services as catalog
@@ -51,11 +54,18 @@ from procurement.rules.stages import ProjectStage
 from procurement.rules.workdays import WorkCalendar
 from procurement.settings import get_setting
 
-#: Stages whose projects hold budget (cancelled and failed purchases release it).
+#: Purchases that ended without a contract: they release their budget and count in no split purchase.
 ENDED = (ProjectStage.CANCELLED, ProjectStage.FAILED)
+#: Stages that do not hold budget: a draft is a plan; confirming the budget (draft → approved) commits it.
+NOT_COMMITTED = (ProjectStage.DRAFT, *ENDED)
 EDITABLE = (ProjectStage.DRAFT,)
 MAX_QUANTITY = 10_000_000
+MAX_UNIT_PRICE = Decimal("1000000.00")
 MAX_TOTAL = Decimal("100000000.00")
+MAX_BUDGET = Decimal("10000000000.00")
+MAX_TARGET_VALUE = Decimal("1000000000000.00")
+TITLE_MAX, TEXT_MAX, PLACE_MAX, REF_MAX, INDICATOR_MAX, UNIT_MAX = 128, 4000, 256, 128, 64, 16
+MAX_BENEFICIARIES = 10_000_000
 CITE_BID_BUDGET = "《政府采购货物和服务招标投标管理办法》（财政部令第87号）第六十三条"
 CITE_LATE_BID = "《政府采购法实施条例》第三十三条；财政部令第87号 第三十三条"
 
@@ -127,20 +137,151 @@ def project_query(user):
         Region, Organization.region_id == Region.id).where(Region.path.startswith(user.organization.region.path))
 
 
+@dataclass(frozen=True)
+class ProjectFilter:
+    q: str = ""
+    stage: ProjectStage | None = None
+    year: int | None = None
+    method: Method | None = None
+    region: Region | None = None  # a county (or prefecture) in the user's subtree
+    sort: str = "-changed"
+
+
+PROJECT_SORTS = {
+    "-changed": (Project.stage_changed_at.desc(), Project.id.desc()),
+    "changed": (Project.stage_changed_at, Project.id),
+    "code": (Project.code,),
+    "-code": (Project.code.desc(),),
+    "-total": (Project.total.desc(), Project.code),
+    "total": (Project.total, Project.code),
+}
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """One line of the project list: plain values, so the page triggers no lazy load."""
+
+    id: int
+    code: str
+    title: str
+    fiscal_year: int
+    method: Method | None
+    total: Decimal
+    stage: ProjectStage
+    stage_changed_at: datetime
+    bureau: str
+    region: str
+
+
+class _ProjectPagination(Pagination):
+    def _query_items(self):
+        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return [ProjectRow(*row) for row in db.session.execute(query)]
+
+    def _query_count(self) -> int:
+        return db.session.scalar(self._query_args["count_select"])
+
+
+def _project_conditions(flt: ProjectFilter) -> list:
+    conditions = []
+    if flt.region is not None:
+        conditions.append(Region.path.startswith(flt.region.path))
+    if flt.stage is not None:
+        conditions.append(Project.stage == flt.stage)
+    if flt.year is not None:
+        conditions.append(Project.fiscal_year == flt.year)
+    if flt.method is not None:
+        conditions.append(Project.method == flt.method)
+    if flt.q:
+        pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(Project.code.ilike(pattern, escape="\\"), Project.title.ilike(pattern, escape="\\")))
+    return conditions
+
+
+def project_page(user, flt: ProjectFilter, page: int, per_page: int) -> Pagination:
+    """One page of the projects the user may see: one query for the rows (bureau and region joined), one count."""
+    if not user.may(Action.PROJECT_VIEW):
+        raise AccessDenied(_("You may not see these projects."))
+    visible = project_query(user).where(*_project_conditions(flt))  # joins the bureau and its region
+    query = (visible.with_only_columns(Project.id, Project.code, Project.title, Project.fiscal_year, Project.method,
+                                       Project.total, Project.stage, Project.stage_changed_at, Organization.name,
+                                       Region.name)
+             .order_by(*PROJECT_SORTS.get(flt.sort, PROJECT_SORTS["-changed"])))
+    count = visible.with_only_columns(func.count())
+    return _ProjectPagination(page=page, per_page=per_page, error_out=False, select=query, count_select=count)
+
+
+def project_years(user) -> list[int]:
+    """Fiscal years that have projects the user may see, newest first."""
+    return list(db.session.execute(
+        project_query(user).with_only_columns(Project.fiscal_year).distinct().order_by(Project.fiscal_year.desc())
+    ).scalars())
+
+
+def user_regions(user) -> list[Region]:
+    """The user's region and every region below it, in tree order (for the region filter)."""
+    # The filter shows names by depth: the parents the region model joins by default are not needed.
+    return db.session.execute(select(Region).where(Region.path.startswith(user.organization.region.path))
+                              .options(lazyload(Region.parent)).order_by(Region.path)).scalars().all()
+
+
 # --- budget lines ---------------------------------------------------------------------------
 
+def _yuan(value) -> Decimal:
+    """A SUM over a Money column: the column type already turns the stored fen into yuan."""
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
 def committed(line: BudgetLine, exclude: Project | None = None) -> Decimal:
-    """What the line's live projects take from it (cancelled and failed purchases release their share)."""
-    query = select(func.coalesce(func.sum(Project.total), 0)).where(
-        Project.budget_line_id == line.id, Project.stage.not_in(ENDED))
+    """What the line's projects with a confirmed budget take from it.
+
+    Drafts commit nothing yet, and cancelled and failed purchases release their share.
+    """
+    query = select(func.sum(Project.total)).where(
+        Project.budget_line_id == line.id, Project.stage.not_in(NOT_COMMITTED))
     if exclude is not None and exclude.id is not None:
         query = query.where(Project.id != exclude.id)
-    raw = db.session.scalar(query)
-    return (Decimal(int(raw)) / 100).quantize(Decimal("0.01"))
+    return _yuan(db.session.scalar(query))
 
 
 def remaining(line: BudgetLine, exclude: Project | None = None) -> Decimal:
     return line.amount - committed(line, exclude)
+
+
+@dataclass(frozen=True)
+class BudgetUsage:
+    committed: Decimal = Decimal("0.00")
+    projects: int = 0
+
+
+def budget_usage(line_ids) -> dict[int, BudgetUsage]:
+    """Committed amount and number of projects of each line, in two grouped queries."""
+    ids = list({i for i in line_ids})
+    if not ids:
+        return {}
+    sums = dict(db.session.execute(
+        select(Project.budget_line_id, func.sum(Project.total)).where(
+            Project.budget_line_id.in_(ids), Project.stage.not_in(NOT_COMMITTED)).group_by(Project.budget_line_id)).all())
+    counts = dict(db.session.execute(
+        select(Project.budget_line_id, func.count()).where(Project.budget_line_id.in_(ids))
+        .group_by(Project.budget_line_id)).all())
+    return {i: BudgetUsage(_yuan(sums.get(i)), counts.get(i, 0)) for i in ids}
+
+
+def budget_line_query(user, year: int | None = None):
+    """Budget lines of the bureaus in the user's region and below, newest year first."""
+    query = (select(BudgetLine).join(Organization, BudgetLine.bureau_id == Organization.id)
+             .join(Region, Organization.region_id == Region.id)
+             .where(Region.path.startswith(user.organization.region.path)))
+    if year is not None:
+        query = query.where(BudgetLine.fiscal_year == year)
+    return query.order_by(BudgetLine.fiscal_year.desc(), Region.code, Organization.name, BudgetLine.name, BudgetLine.id)
+
+
+def budget_years(user) -> list[int]:
+    return list(db.session.execute(
+        budget_line_query(user).with_only_columns(BudgetLine.fiscal_year).order_by(None).distinct()
+        .order_by(BudgetLine.fiscal_year.desc())).scalars())
 
 
 def budget_lines_for(bureau: Organization, year: int | None = None) -> list[BudgetLine]:
@@ -164,6 +305,13 @@ def save_budget_line(bureau: Organization, data: dict, actor: Actor, line: Budge
     _ensure(can_manage_budget(actor.user, bureau))
     if line is not None:
         _check_version(line, expected_version, _("Someone else saved this budget line while you were editing it."))
+    if not Decimal("0.01") <= data["amount"] <= MAX_BUDGET:
+        raise DomainError(_("The amount must be more than 0 and at most %(max)s.", max=f"¥{MAX_BUDGET:,.2f}"),
+                          field="amount")
+    if not 2000 <= data["fiscal_year"] <= 2100:
+        raise DomainError(_("Enter a year between 2000 and 2100."), field="fiscal_year")
+    if not (data.get("approval_ref") or "").strip():
+        raise DomainError(_("Enter the reference of the budget approval."), field="approval_ref")
     taken = db.session.execute(select(BudgetLine).where(
         BudgetLine.bureau_id == bureau.id, BudgetLine.fiscal_year == data["fiscal_year"], BudgetLine.name == data["name"],
         BudgetLine.id != (line.id if line is not None else -1))).scalar_one_or_none()
@@ -200,12 +348,25 @@ PROJECT_FIELDS = ("title", "fiscal_year", "budget_line", "description", "expecte
 
 def _next_code(bureau: Organization, year: int) -> str:
     prefix = f"{bureau.region.code}-{year}-"
-    last = db.session.scalar(select(func.max(Project.code)).where(Project.code.startswith(prefix)))
+    # Longest first: after -999 comes -1000, which sorts before it as text.
+    last = db.session.scalar(select(Project.code).where(Project.code.startswith(prefix))
+                             .order_by(func.length(Project.code).desc(), Project.code.desc()).limit(1))
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:03d}"
 
 
-def _check_project_data(bureau: Organization, data: dict) -> None:
+def _check_project_data(bureau: Organization, data: dict, project: Project | None = None) -> None:
+    if not (data.get("title") or "").strip():
+        raise DomainError(_("Enter the title."), field="title")
+    if not 2000 <= data["fiscal_year"] <= 2100:
+        raise DomainError(_("Enter a year between 2000 and 2100."), field="fiscal_year")
+    beneficiaries = data.get("expected_beneficiaries")
+    if beneficiaries is not None and not 0 <= beneficiaries <= MAX_BENEFICIARIES:
+        raise DomainError(_("Between 0 and %(max)s.", max=f"{MAX_BENEFICIARIES:,}"), field="expected_beneficiaries")
+    if project is not None and data["fiscal_year"] != project.fiscal_year and project.lines:
+        # The items come from the county list of the project's year.
+        raise DomainError(_("The fiscal year cannot change while the project lists service items; remove them first."),
+                          field="fiscal_year")
     line = data.get("budget_line")
     if line is not None:
         if line.bureau_id != bureau.id:
@@ -227,11 +388,20 @@ def create_project(data: dict, actor: Actor) -> Project:
     if not actor.user.may(Action.PROJECT_EDIT) or bureau.kind != OrgKind.BUREAU:
         raise AccessDenied(_("Only officers of a civil-affairs bureau create procurement projects."))
     _check_project_data(bureau, data)
-    project = Project(bureau=bureau, code=_next_code(bureau, data["fiscal_year"]), stage=ProjectStage.DRAFT,
-                      total=Decimal("0.00"), created_by_id=actor.user_id, created_at=utcnow(), stage_changed_at=utcnow())
-    _apply_project(project, data)
-    db.session.add(project)
-    db.session.flush()
+    for _attempt in range(5):
+        # Two officers of a county may create projects at the same moment: the second one takes the next number.
+        project = Project(bureau=bureau, code=_next_code(bureau, data["fiscal_year"]), stage=ProjectStage.DRAFT,
+                          total=Decimal("0.00"), created_by_id=actor.user_id, created_at=utcnow(),
+                          stage_changed_at=utcnow())
+        _apply_project(project, data)
+        try:
+            with db.session.begin_nested():
+                db.session.add(project)
+        except IntegrityError:
+            continue
+        break
+    else:
+        raise ConflictError(_("Many projects are being created at this moment; please save again."))
     append_audit(actor, "project.create", project, detail={"code": project.code, "title": project.title})
     return project
 
@@ -250,12 +420,104 @@ def update_project(project: Project, data: dict, actor: Actor, expected_version:
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, *EDITABLE)
     _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
-    _check_project_data(project.bureau, data)
+    _check_project_data(project.bureau, data, project)
     before = {k: str(getattr(project, k)) for k in PROJECT_FIELDS}
     _apply_project(project, data)
     db.session.flush()
     after = {k: str(getattr(project, k)) for k in PROJECT_FIELDS}
     append_audit(actor, "project.update", project, detail={k: after[k] for k in PROJECT_FIELDS if before[k] != after[k]})
+
+
+def _display(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, BudgetLine):
+        return f"{value.fiscal_year} · {value.name}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"¥{value:,.2f}"
+    return str(value)
+
+
+def project_values(project: Project) -> dict[str, str]:
+    """The editable fields as shown to a person comparing two versions."""
+    return {k: _display(getattr(project, k)) for k in PROJECT_FIELDS}
+
+
+def project_data_values(data: dict) -> dict[str, str]:
+    return {k: _display(data.get(k)) for k in PROJECT_FIELDS}
+
+
+def budget_values(line: BudgetLine) -> dict[str, str]:
+    return {k: _display(getattr(line, k).label if k == "funding_source" else getattr(line, k)) for k in BUDGET_FIELDS}
+
+
+def budget_data_values(data: dict) -> dict[str, str]:
+    return {k: _display(data[k].label if k == "funding_source" else data.get(k)) for k in BUDGET_FIELDS}
+
+
+def last_change(obj) -> AuditRecord | None:
+    """The newest audit record of a project or budget line (who saved it last, for a conflict message)."""
+    return db.session.execute(
+        select(AuditRecord).where(AuditRecord.object_type == obj.__tablename__, AuditRecord.object_id == str(obj.id),
+                                  AuditRecord.outcome == "success")
+        .order_by(AuditRecord.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    who: str
+    action: str  # "stage" for a transition, else the audit action code
+    from_stage: ProjectStage | None = None
+    to_stage: ProjectStage | None = None
+    reason: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def timeline(project: Project) -> list[TimelineEntry]:
+    """Transitions and audited changes of the project, newest first."""
+    from procurement.audit.queries import display_names
+
+    transitions = db.session.execute(
+        select(ProjectTransition).where(ProjectTransition.project_id == project.id)
+        .options(selectinload(ProjectTransition.actor))).scalars().all()
+    records = db.session.execute(
+        select(AuditRecord).where(AuditRecord.object_type == Project.__tablename__,
+                                  AuditRecord.object_id == str(project.id),
+                                  # the transitions table says the same with the stages, from the same transaction
+                                  AuditRecord.action != "project.stage")).scalars().all()
+    names = display_names(r.user_id for r in records)
+    keyed = [((t.at.replace(microsecond=0), 1, t.id),
+              TimelineEntry(t.at, t.actor.display_name if t.actor else "", "stage", t.from_stage, t.to_stage, t.reason))
+             for t in transitions]
+    keyed += [((r.at, 0, r.seq), TimelineEntry(r.at, names.get(r.user_id, r.username or ""), r.action,
+                                                detail=r.detail or {}))
+              for r in records]
+    # Audit times are whole seconds: within a second the log's order holds, and a transition comes after the
+    # changes that led to it.
+    keyed.sort(key=lambda pair: pair[0], reverse=True)
+    return [entry for _key, entry in keyed]
+
+
+def ended_from(project: Project) -> ProjectStage | None:
+    """For a cancelled or failed project, the stage it was in when it ended."""
+    if project.stage not in ENDED:
+        return None
+    return db.session.scalar(select(ProjectTransition.from_stage).where(
+        ProjectTransition.project_id == project.id, ProjectTransition.to_stage == project.stage)
+        .order_by(ProjectTransition.id.desc()).limit(1))
+
+
+def indicator_suggestions(project: Project) -> list[str]:
+    """The output indicators of the project's items, for the target form."""
+    seen: dict[str, None] = {}
+    for line in project.lines:
+        for name in line.item.indicators or ():
+            seen.setdefault(name, None)
+    return list(seen)
 
 
 def adopted_items(project: Project) -> list[CatalogItem]:
@@ -266,9 +528,8 @@ def adopted_items(project: Project) -> list[CatalogItem]:
 
 def _recompute_total(project: Project) -> None:
     db.session.flush()
-    raw = db.session.scalar(select(func.coalesce(func.sum(ProjectLine.amount), 0)).where(
-        ProjectLine.project_id == project.id, ProjectLine.removed.is_(False)))
-    project.total = (Decimal(int(raw)) / 100).quantize(Decimal("0.01"))
+    project.total = _yuan(db.session.scalar(select(func.sum(ProjectLine.amount)).where(
+        ProjectLine.project_id == project.id, ProjectLine.removed.is_(False))))
     project.updated_at = utcnow()
     db.session.flush()
     db.session.expire(project, ["lines"])
@@ -295,7 +556,7 @@ def add_line(project: Project, item: CatalogItem, quantity: int, unit_price: Dec
                           field="item", citation=hits[0].rule.clause)
     if not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(_("The quantity must be between 1 and %(max)s.", max=f"{MAX_QUANTITY:,}"), field="quantity")
-    if not Decimal("0.01") <= unit_price <= Decimal("1000000.00"):
+    if not Decimal("0.01") <= unit_price <= MAX_UNIT_PRICE:
         raise DomainError(_("The price must be more than 0 and at most 1,000,000.00 yuan."), field="unit_price")
     amount = (unit_price * quantity).quantize(Decimal("0.01"))
     if project.total + amount > MAX_TOTAL:
@@ -326,8 +587,20 @@ def remove_line(line: ProjectLine, actor: Actor) -> None:
 
 def add_target(project: Project, indicator: str, direction: TargetDirection, value: Decimal, unit: str,
                actor: Actor) -> PerformanceTarget:
+    """A performance target (绩效目标) of a draft.
+
+    Raises:
+        DomainError: the indicator or unit is missing or too long, or the value is negative or absurd.
+    """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, *EDITABLE)
+    indicator, unit = (indicator or "").strip(), (unit or "").strip()
+    if not indicator or len(indicator) > INDICATOR_MAX:
+        raise DomainError(_("Name the indicator (at most 64 characters)."), field="indicator")
+    if not unit or len(unit) > UNIT_MAX:
+        raise DomainError(_("Give the unit (at most 16 characters)."), field="unit")
+    if not Decimal("0") <= value <= MAX_TARGET_VALUE or value != value.quantize(Decimal("0.01")):
+        raise DomainError(_("The target value must be 0 or more, with at most two decimals."), field="target_value")
     position = db.session.scalar(select(func.coalesce(func.max(PerformanceTarget.position), 0)).where(
         PerformanceTarget.project_id == project.id)) + 1
     target = PerformanceTarget(project_id=project.id, indicator=indicator, direction=direction, target_value=value,
@@ -341,9 +614,12 @@ def add_target(project: Project, indicator: str, direction: TargetDirection, val
 
 
 def remove_target(target: PerformanceTarget, actor: Actor) -> None:
+    """Take a target out of a draft (kept on record, no longer counted)."""
     project = db.session.get(Project, target.project_id)
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, *EDITABLE)
+    if target.removed:
+        return
     target.removed = True
     db.session.flush()
     db.session.expire(project, ["targets"])
@@ -395,9 +671,16 @@ def set_method(project: Project, data: dict, actor: Actor) -> None:
 
 
 def record_split_approval(project: Project, ref: str, on: date, note: str, actor: Actor, today: date) -> None:
-    """A budget adjustment or approval that allows purchases of one category to add up past the threshold."""
+    """A budget adjustment or approval that allows purchases of one category to add up past the threshold.
+
+    Raises:
+        DomainError: no reference, or a date in the future.
+    """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, *EDITABLE)
+    ref = (ref or "").strip()
+    if not ref or len(ref) > REF_MAX:
+        raise DomainError(_("Enter the document number of the adjustment or approval."), field="split_approval_ref")
     if on > today:
         raise DomainError(_("The approval date cannot be in the future."), field="split_approval_on")
     project.split_approval_ref, project.split_approval_on, project.split_approval_note = ref, on, note
@@ -416,9 +699,11 @@ def split_results(project: Project):
     """For each category of the project, the other non-open purchases of the same year and budget line."""
     if project.budget_line_id is None or project.method == Method.OPEN_TENDER:
         return ()
+    # Purchases that count are those whose budget is confirmed: a draft is not a purchase yet, so the
+    # purchase that takes the sum past the threshold is the one refused.
     others = db.session.execute(
         select(Project).where(Project.budget_line_id == project.budget_line_id, Project.fiscal_year == project.fiscal_year,
-                              Project.id != project.id, Project.stage.not_in(ENDED),
+                              Project.id != project.id, Project.stage.not_in(NOT_COMMITTED),
                               (Project.method.is_(None)) | (Project.method != Method.OPEN_TENDER))
         .options(selectinload(Project.lines))
     ).scalars().all()
@@ -622,7 +907,10 @@ def project_facts(project: Project, today: date) -> stages.ProjectFacts:
         service_start=project.service_start, service_end=project.service_end, service_place=project.service_place,
         method=project.method, method_approval=bool(project.method_approval_ref and project.method_approval_on),
         single_source_ground=project.single_source_ground.value if project.single_source_ground else None,
-        notice_start=project.notice_start, notice_end=project.notice_end, splits=split_results(project),
+        notice_start=project.notice_start, notice_end=project.notice_end,
+        # A split purchase is judged when its budget is confirmed; once committed, later purchases are judged
+        # against it, not it against them.
+        splits=split_results(project) if project.stage == ProjectStage.DRAFT else (),
         documents_issued_on=project.documents_issued_on, response_deadline=project.response_deadline,
         invitations=len(project.invitations), bids=bids, evaluated_on=project.evaluated_on,
         evaluation_result=project.evaluation_result,
@@ -642,10 +930,12 @@ class TransitionOption:
         return not stages.unmet(self.checks)
 
 
+
 def readiness(project: Project, today: date) -> list[TransitionOption]:
     """Each transition open from the current stage with its checklist (for the project page)."""
     facts = project_facts(project, today)
-    return [TransitionOption(t, stages.checklist(facts, t.target)) for t in stages.next_transitions(project.stage)]
+    return [TransitionOption(t, stages.checklist(facts, t.target))
+            for t in stages.next_transitions(project.stage)]
 
 
 class TransitionRefused(DomainError):
@@ -693,63 +983,84 @@ def change_stage(project: Project, target: ProjectStage, actor: Actor, today: da
     return record
 
 
-
 # --- deadlines ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DeadlineRow:
+#: Not a statutory limit but the day bids are opened, listed so officers plan for it.
+RESPONSES_STEP = "responses"
+RESPONSES_CITATION = "《政府采购法》第四十二条"
+DEADLINE_STEPS = ("award_notice", "contract_signing", "challenge", RESPONSES_STEP)
+
+
+def step_label(step: str) -> str:
+    if step == RESPONSES_STEP:
+        return _("Responses close; evaluation follows")
+    return PERIODS[step].label
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """One deadline of a project; the step's label is translated only when a row is shown."""
+
     project_id: int
     code: str
     title: str
     bureau: str
-    step: str
-    citation: str
+    step: str  # a key of PERIODS, or RESPONSES_STEP
     start: date
     due: date
     estimated: bool
     done_on: date | None
     state: str  # done / done_late / due / overdue
 
+    @property
+    def label(self) -> str:
+        return step_label(self.step)
 
-#: Stages in which each maximum period is open (the step is not done yet) or done.
-OPEN_STEPS = {
-    "award_notice": (ProjectStage.EVALUATED,),
-    "contract_signing": (ProjectStage.AWARDED,),
-    "challenge": (ProjectStage.AWARDED,),
-}
+    @property
+    def citation(self) -> str:
+        return RESPONSES_CITATION if self.step == RESPONSES_STEP else PERIODS[self.step].citation
 
 
-def deadline_rows(user, today: date, include_done: bool = False) -> list[DeadlineRow]:
-    """Statutory deadlines of the projects in the user's region: what is due, overdue (and done)."""
-    from procurement.rules.procurement import due_state
+def deadline_rows(user, today: date, include_done: bool = False) -> list[Deadline]:
+    """Statutory deadlines of the projects in the user's region: what is due, overdue (and done).
 
+    Computed for a province's worth of projects per request: due days once per (period, start day),
+    labels translated only for the rows shown.
+    """
     calendar = work_calendar()
     query = (project_query(user).where(Project.stage.in_((ProjectStage.ANNOUNCED, ProjectStage.EVALUATED,
                                                            ProjectStage.AWARDED)))
              .with_only_columns(Project.id, Project.code, Project.title, Organization.name, Project.stage,
                                 Project.response_deadline, Project.award_decided_on, Project.award_notice_on))
+    ends: dict = {}
+
+    def end(key: str, start: date):
+        found = ends.get((key, start))
+        if found is None:
+            found = ends[(key, start)] = PERIODS[key].end(calendar, start)
+        return found
+
     rows = []
+    add = rows.append
     for pid, code, title, bureau, stage, response_deadline, decided_on, notice_on in db.session.execute(query):
-        items = []
         if stage == ProjectStage.EVALUATED and decided_on is not None:
-            items.append(due_state(PERIODS["award_notice"], calendar, decided_on, None, today))
+            due = end("award_notice", decided_on)
+            add(Deadline(pid, code, title, bureau, "award_notice", decided_on, due.day, due.estimated, None,
+                         "due" if today <= due.day else "overdue"))
         if notice_on is not None:
-            if decided_on is not None and include_done:
-                items.append(due_state(PERIODS["award_notice"], calendar, decided_on, notice_on, today))
+            # Done only once published (awarded): while evaluated, the notice date is a plan.
+            if decided_on is not None and include_done and stage == ProjectStage.AWARDED:
+                due = end("award_notice", decided_on)
+                add(Deadline(pid, code, title, bureau, "award_notice", decided_on, due.day, due.estimated, notice_on,
+                             "done" if notice_on <= due.day else "done_late"))
             if stage == ProjectStage.AWARDED:
-                items.append(due_state(PERIODS["contract_signing"], calendar, notice_on, None, today))
-                challenge = due_state(PERIODS["challenge"], calendar, notice_on, None, today)
-                if challenge.state.value == "due":  # the window is open: suppliers may still challenge
-                    items.append(challenge)
+                due = end("contract_signing", notice_on)
+                add(Deadline(pid, code, title, bureau, "contract_signing", notice_on, due.day, due.estimated, None,
+                             "due" if today <= due.day else "overdue"))
+                due = end("challenge", notice_on)
+                if today <= due.day:  # the window is open: suppliers may still challenge
+                    add(Deadline(pid, code, title, bureau, "challenge", notice_on, due.day, due.estimated, None, "due"))
         if stage == ProjectStage.ANNOUNCED and response_deadline is not None and today <= response_deadline:
-            # Not a statutory limit, but the day bids are opened: officers plan for it.
-            rows.append(DeadlineRow(pid, code, title, bureau, _("Responses close; evaluation follows"),
-                                    "《政府采购法》第四十二条", response_deadline, response_deadline,
-                                    not calendar.knows(response_deadline), None, "due"))
-        for item in items:
-            if item.state.value in ("done", "done_late") and not include_done:
-                continue
-            rows.append(DeadlineRow(pid, code, title, bureau, item.period.label, item.period.citation, item.start,
-                                    item.due.day, item.due.estimated, item.done_on, item.state.value))
-    rows.sort(key=lambda r: (r.state not in ("overdue",), r.due, r.code))
+            add(Deadline(pid, code, title, bureau, RESPONSES_STEP, response_deadline, response_deadline,
+                         not calendar.knows(response_deadline), None, "due"))
     return rows
