@@ -12,6 +12,7 @@ from procurement.auth.services import _hash
 from procurement.catalog import services as catalog
 from procurement.catalog.models import ListKind, ListStatus, ServiceCategory, ServiceList, TargetGroup
 from procurement.demo.catalog_reference import REFERENCE_ITEMS, REFERENCE_TITLE, REFERENCE_YEAR
+from procurement.demo.projects import seed_projects
 from procurement.extensions import db
 from procurement.orgs.models import Organization, OrgKind, OrgType, Qualification, Region, SupplierBan
 from procurement.reference_data import load_reference_data
@@ -213,6 +214,7 @@ def seed_demo() -> dict:
     province_officer = db.session.execute(select(User).where(User.username == "officer_yn")).scalar_one()
     _seed_supplier_records(today, province_officer)
     counts["catalog_items"] = _seed_catalog(Actor(province_officer, "seed"))
+    counts["projects"] = seed_projects(today)
     # Demo logins skip the second factor; this setting only takes effect while demo mode is on.
     store_setting("mfa.enforced", False, None, utcnow())
     append_audit(SYSTEM, "demo.seed", detail={k: v for k, v in counts.items()})

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from procurement.audit.labels import ACTION_LABELS
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
 from procurement.catalog.models import CatalogItem
@@ -35,24 +36,8 @@ from procurement.rules.stages import STAGE_ORDER, ProjectStage
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
-#: What each audited change of a project is called on its timeline.
-TIMELINE_LABELS = {
-    "project.create": _l("Project created"),
-    "project.update": _l("Project details changed"),
-    "project.line_add": _l("Service item added"),
-    "project.line_remove": _l("Service item removed"),
-    "project.target_add": _l("Performance target added"),
-    "project.target_remove": _l("Performance target removed"),
-    "project.method": _l("Procurement method chosen"),
-    "project.split_approval": _l("Budget adjustment or approval recorded"),
-    "project.announcement": _l("Announcement recorded"),
-    "project.notice": _l("Single-source notice recorded"),
-    "project.invite": _l("Supplier invited"),
-    "project.bid": _l("Bid recorded"),
-    "project.bid_score": _l("Bid scored"),
-    "project.evaluation": _l("Evaluation recorded"),
-    "project.award": _l("Award recorded"),
-}
+#: What each audited change of a project is called on its timeline: the audit log's own labels.
+TIMELINE_LABELS = ACTION_LABELS
 
 #: Names of the keys of audit details shown on the timeline.
 DETAIL_LABELS = {

@@ -54,7 +54,7 @@ class SingleSourceGround(enum.StrEnum):
         return _({
             SingleSourceGround.ONLY_ONE: N_("Only one supplier can provide the service"),
             SingleSourceGround.EMERGENCY: N_("Unforeseeable emergency; no other supplier can be used"),
-            SingleSourceGround.TOP_UP: N_("Addition to a contract with the same supplier, at most 10% of it"),
+            SingleSourceGround.TOP_UP: N_("Addition to a contract with the same supplier, at most ten percent of it"),
         }[self])
 
 

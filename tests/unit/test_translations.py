@@ -41,3 +41,24 @@ def test_translations_keep_their_placeholders_and_are_chinese():
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(message.string)), msgid
         if re.search(r"[A-Za-z]{3}", msgid) and not re.fullmatch(r"[\w\s.()%-]*(Excel|CSV|TOTP|PDF)[\w\s.()%-]*", msgid):
             assert CJK.search(message.string), (msgid, message.string)
+
+
+def test_every_audited_action_has_a_label():
+    """The audit administrator reads actions by name; a new action without a label would show as a code."""
+    from procurement.audit.labels import ACTION_LABELS
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "procurement").rglob("*.py"))
+    actions = set(re.findall(r'append_audit\([^"\n]*"([a-z_]+\.[a-z_]+)"', source))
+    assert len(actions) > 40
+    assert sorted(actions - set(ACTION_LABELS)) == []
+
+
+def test_the_catalog_compiles_without_errors(tmp_path):
+    """`make` compiles the catalog; a msgid Babel misreads as a format string would break installation."""
+    import shutil
+
+    target = tmp_path / "translations"
+    shutil.copytree(PO.parents[2], target)
+    pybabel = Path(sys.executable).with_name("pybabel")
+    result = subprocess.run([str(pybabel), "compile", "-d", str(target)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

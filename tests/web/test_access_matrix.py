@@ -6,6 +6,8 @@ in the area's own tests; here each role acts on objects of its own region.
 """
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +18,9 @@ from procurement.auth.roles import Role
 from procurement.catalog.models import ListKind, ListStatus
 from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
+from procurement.projects.models import PerformanceTarget, TargetDirection
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
+from tests.project_factories import invite, make_bid, make_budget_line, make_line, make_project
 
 OFF, SUP, FIN, EVA, SYS, SEC, AUD = (Role.OFFICER, Role.SUPPLIER, Role.FINANCE, Role.EVALUATOR, Role.SYSADMIN,
                              Role.SECADMIN, Role.AUDITADMIN)
@@ -66,6 +70,32 @@ MATRIX = {
     "orgs.supplier_qualification_new": {"GET": {OFF}, "POST": {OFF}},
     "orgs.supplier_qualification_edit": {"GET": {OFF}, "POST": {OFF}},
     "orgs.supplier_ban_new": {"GET": {OFF}, "POST": {OFF}},
+    "projects.index": {"GET": {OFF, FIN}},
+    "projects.new": {"GET": {OFF}, "POST": {OFF}},
+    "projects.detail": {"GET": {OFF, FIN}},
+    "projects.edit": {"GET": {OFF}, "POST": {OFF}},
+    "projects.line_add": {"GET": {OFF}, "POST": {OFF}},
+    "projects.line_remove": {"POST": {OFF}},
+    "projects.target_add": {"GET": {OFF}, "POST": {OFF}},
+    "projects.target_remove": {"POST": {OFF}},
+    "projects.method": {"GET": {OFF}, "POST": {OFF}},
+    "projects.split_approval": {"GET": {OFF}, "POST": {OFF}},
+    "projects.transition": {"POST": {OFF}},
+    "projects.budgets": {"GET": {OFF, FIN}},
+    "projects.budget_new": {"GET": {OFF}, "POST": {OFF}},
+    "projects.budget_edit": {"GET": {OFF}, "POST": {OFF}},
+    "projects.announcement": {"GET": {OFF}, "POST": {OFF}},
+    "projects.notice": {"GET": {OFF}, "POST": {OFF}},
+    "projects.invitation_add": {"GET": {OFF}, "POST": {OFF}},
+    "projects.bid_add": {"GET": {OFF}, "POST": {OFF}},
+    "projects.bid_score": {"GET": {OFF}, "POST": {OFF}},
+    "projects.evaluation": {"GET": {OFF}, "POST": {OFF}},
+    "projects.award": {"GET": {OFF}, "POST": {OFF}},
+    "projects.deadlines": {"GET": {OFF}},
+    "projects.my_purchases": {"GET": {SUP}},
+    "projects.my_purchase": {"GET": {SUP}},
+    "projects.calendar": {"GET": {OFF, SYS}},
+    "projects.calendar_year": {"GET": {SYS}, "POST": {SYS}},
     "admin.users": {"GET": {SYS}},
     "admin.user_new": {"GET": {SYS}, "POST": {SYS}},
     "admin.user_edit": {"GET": {SYS}, "POST": {SYS}},
@@ -116,18 +146,31 @@ def world():
     record = append_audit(Actor(None, "127.0.0.1"), "test.event")
     users = {role: make_user(role, region_code="530000" if role in (SYS, SEC, AUD) else "530626",
                              username=f"matrix_{role.value}") for role in Role}
+    # a draft project of the officer's bureau, with a line, a target, a bid and the supplier user's invitation
+    officer_bureau = users[OFF].organization
+    budget = make_budget_line(officer_bureau)
+    project = make_project(officer_bureau, budget_line=budget)
+    project_line = make_line(project, make_item(make_list(region_code="530626", year=2027)))
+    target_row = PerformanceTarget(project_id=project.id, indicator="服务人次", direction=TargetDirection.AT_LEAST,
+                                   target_value=Decimal("100"), unit="人次", position=1, removed=False)
+    db.session.add(target_row)
+    invite(project, users[SUP].organization, date(2026, 11, 2))
+    bid = make_bid(project, supplier, price=Decimal("1.00"), submitted_on=date(2026, 11, 3))
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
-           "filename": "app.css"}
-    org_ids = {"orgs.organization_edit": bureau.id}
+           "filename": "app.css", "project_id": project.id, "line_id": budget.id, "target_id": target_row.id,
+           "bid_id": bid.id, "year": 2026}
+    line_ids = {"projects.line_remove": project_line.id}
+    org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids
 
 
 def _url(rule, ids, org_ids):
     url = rule.rule
     for argument in rule.arguments:
-        value = org_ids.get(rule.endpoint, ids[argument]) if argument == "org_id" else ids[argument]
+        # the same argument names different rows in different routes: org_id, line_id
+        value = org_ids.get(rule.endpoint, ids[argument]) if argument in ("org_id", "line_id") else ids[argument]
         url = re.sub(rf"<(?:\w+:)?{argument}>", str(value), url)
     return url
 
