@@ -129,8 +129,14 @@ def runner(app):
 def live_server(app):
     """The app served over real HTTP in a thread, for the browser tests."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Keep track of the request threads so the teardown can wait for the ones still answering: a
+    # request cut off mid-way would leave its database connection to the garbage collector.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    for worker in list(getattr(server, "_threads", None) or ()):
+        worker.join(10)
+    server.socket.close()
     thread.join(5)
