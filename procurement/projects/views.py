@@ -359,15 +359,14 @@ def line_add(project_id):
     return render_template("projects/line_form.html", form=form, project=project, items=items), form_status(form)
 
 
-@bp.route("/<int:project_id>/lines/<int:line_id>/remove", methods=["POST"])
-@require(Action.PROJECT_EDIT)
-def line_remove(project_id, line_id):
+def _remove_from_project(project_id: int, model, row_id: int, remove, done_message, anchor: str):
+    """Take a line or target out of a draft: it stays on record, the service audits it."""
     project = _editable(project_id)
-    line = db.get_or_404(ProjectLine, line_id)
-    if line.project_id != project.id:
+    row = db.get_or_404(model, row_id)
+    if row.project_id != project.id:
         abort(404)
     try:
-        services.remove_line(line, current_actor())
+        remove(row, current_actor())
     except AccessDenied:
         raise
     except DomainError as exc:
@@ -375,8 +374,17 @@ def line_remove(project_id, line_id):
         flash(exc.message, "danger")
     else:
         db.session.commit()
-        flash(_("%(code)s has been removed from the project; it stays on record.", code=line.item.code), "success")
-    return redirect(url_for("projects.detail", project_id=project_id, _anchor="content"))
+        flash(done_message(row), "success")
+    return redirect(url_for("projects.detail", project_id=project_id, _anchor=anchor))
+
+
+@bp.route("/<int:project_id>/lines/<int:line_id>/remove", methods=["POST"])
+@require(Action.PROJECT_EDIT)
+def line_remove(project_id, line_id):
+    return _remove_from_project(
+        project_id, ProjectLine, line_id, services.remove_line,
+        lambda line: _("%(code)s has been removed from the project; it stays on record.", code=line.item.code),
+        "content")
 
 
 @bp.route("/<int:project_id>/targets/new", methods=["GET", "POST"])
@@ -406,22 +414,10 @@ def target_add(project_id):
 @bp.route("/<int:project_id>/targets/<int:target_id>/remove", methods=["POST"])
 @require(Action.PROJECT_EDIT)
 def target_remove(project_id, target_id):
-    project = _editable(project_id)
-    target = db.get_or_404(PerformanceTarget, target_id)
-    if target.project_id != project.id:
-        abort(404)
-    try:
-        services.remove_target(target, current_actor())
-    except AccessDenied:
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("The target “%(indicator)s” has been removed; it stays on record.", indicator=target.indicator),
-              "success")
-    return redirect(url_for("projects.detail", project_id=project_id, _anchor="targets"))
+    return _remove_from_project(
+        project_id, PerformanceTarget, target_id, services.remove_target,
+        lambda target: _("The target “%(indicator)s” has been removed; it stays on record.", indicator=target.indicator),
+        "targets")
 
 
 # --- the procurement method -----------------------------------------------------------------
