@@ -71,8 +71,13 @@ def choices(pairs) -> list[SelectChoice]:
 def show_domain_error(form, exc, fields: dict | None = None) -> None:
     """Put a service's refusal next to its field, or flash it when it belongs to no field.
 
-    ``fields`` maps a service's field names to the form's where they differ.
+    ``fields`` maps a service's field names to the form's where they differ. A refusal of access is
+    not a form error: it propagates to the central handler (403).
     """
+    from procurement.errors import AccessDenied
+
+    if isinstance(exc, AccessDenied):
+        raise exc
     name = fields.get(exc.field, exc.field) if fields and exc.field else exc.field
     field = form[name] if name and name in form else None
     if field is not None:

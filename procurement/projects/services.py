@@ -1064,3 +1064,16 @@ def deadline_rows(user, today: date, include_done: bool = False) -> list[Deadlin
             add(Deadline(pid, code, title, bureau, RESPONSES_STEP, response_deadline, response_deadline,
                          not calendar.knows(response_deadline), None, "due"))
     return rows
+
+
+# --- what suppliers may see ---------------------------------------------------------------
+
+_PUBLIC_STAGES = frozenset(stages.STAGE_ORDER[stages.STAGE_ORDER.index(ProjectStage.AWARDED):])
+
+
+def public_award(project: Project, today: date) -> tuple[str, date] | None:
+    """The awarded supplier's name and the notice date, once the award notice is out; otherwise nothing."""
+    if (project.stage in _PUBLIC_STAGES and project.award_supplier_id is not None and project.award_notice_on is not None
+            and project.award_notice_on <= today):
+        return project.award_supplier.name, project.award_notice_on
+    return None

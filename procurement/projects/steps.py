@@ -39,7 +39,7 @@ from procurement.rules import stages
 from procurement.rules.clock import beijing_today
 from procurement.rules.eligibility import Problem, Severity
 from procurement.rules.procurement import MIN_INVITED, MIN_RESPONSES, PERIODS, RESPONSE_PERIOD, DayKind, Method
-from procurement.rules.stages import STAGE_ORDER, ProjectStage
+from procurement.rules.stages import ProjectStage
 
 # --- helpers shared by the step pages -----------------------------------------------------------
 
@@ -403,17 +403,6 @@ def deadlines():
 
 # --- the supplier's view --------------------------------------------------------------------
 
-PUBLIC_STAGES = frozenset(STAGE_ORDER[STAGE_ORDER.index(ProjectStage.AWARDED):])
-
-
-def public_result(project: Project, today: date) -> tuple[str, date] | None:
-    """The awarded supplier's name and the notice date, once the award notice is out; otherwise nothing."""
-    if (project.stage in PUBLIC_STAGES and project.award_supplier_id is not None and project.award_notice_on is not None
-            and project.award_notice_on <= today):
-        return project.award_supplier.name, project.award_notice_on
-    return None
-
-
 def _involved_ids(org_id: int):
     return union(select(Invitation.project_id).where(Invitation.supplier_id == org_id),
                  select(Bid.project_id).where(Bid.supplier_id == org_id))
@@ -430,7 +419,7 @@ def my_purchases():
     ids = [p.id for p in page.items]
     own_bids = {b.project_id: b for b in db.session.execute(
         select(Bid).where(Bid.supplier_id == org_id, Bid.project_id.in_(ids))).scalars()} if ids else {}
-    results = {p.id: public_result(p, today) for p in page.items}
+    results = {p.id: services.public_award(p, today) for p in page.items}
     return render_template("projects/steps/my_purchases.html", page=page, own_bids=own_bids, results=results,
                            org_id=org_id, today=today)
 
@@ -447,5 +436,5 @@ def my_purchase(project_id):
     own_invitation = db.session.execute(select(Invitation).where(
         Invitation.project_id == project.id, Invitation.supplier_id == org_id)).scalar_one_or_none()
     return render_template("projects/steps/my_purchase.html", project=project, own_bid=own_bid,
-                           own_invitation=own_invitation, result=public_result(project, today), org_id=org_id,
+                           own_invitation=own_invitation, result=services.public_award(project, today), org_id=org_id,
                            today=today)

@@ -11,7 +11,7 @@ from procurement.audit.labels import ACTION_LABELS
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
 from procurement.catalog.models import CatalogItem
-from procurement.errors import AccessDenied, ConflictError, DomainError
+from procurement.errors import ConflictError, DomainError
 from procurement.extensions import db
 from procurement.forms import form_status, show_domain_error
 from procurement.orgs.forms import region_label
@@ -191,8 +191,6 @@ def new():
         if data is not None:
             try:
                 project = services.create_project(data, current_actor())
-            except AccessDenied:
-                raise
             except DomainError as exc:
                 db.session.rollback()
                 show_domain_error(form, exc)
@@ -222,8 +220,6 @@ def edit(project_id):
                 project = db.session.get(Project, project_id)
                 conflict = _conflict(exc, project, services.project_values(project), services.project_data_values(data),
                                      services.PROJECT_FIELDS, form)
-            except AccessDenied:
-                raise
             except DomainError as exc:
                 db.session.rollback()
                 show_domain_error(form, exc)
@@ -314,8 +310,6 @@ def transition(project_id):
         db.session.rollback()
         flash(exc.message, "warning")
         return _render_detail(db.session.get(Project, project_id), 409, reasons={key: reason}, open_target=key)
-    except AccessDenied:
-        raise
     except DomainError as exc:
         db.session.rollback()
         project = db.session.get(Project, project_id)
@@ -347,8 +341,6 @@ def line_add(project_id):
             price = form.unit_price.data if form.unit_price.data is not None else item.reference_price
             try:
                 services.add_line(project, item, form.quantity.data, price, current_actor())
-            except AccessDenied:
-                raise
             except DomainError as exc:
                 db.session.rollback()
                 show_domain_error(form, exc)
@@ -367,8 +359,6 @@ def _remove_from_project(project_id: int, model, row_id: int, remove, done_messa
         abort(404)
     try:
         remove(row, current_actor())
-    except AccessDenied:
-        raise
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
@@ -398,8 +388,6 @@ def target_add(project_id):
         try:
             services.add_target(project, form.indicator.data, TargetDirection(form.direction.data),
                                 form.target_value.data, form.unit.data, current_actor())
-        except AccessDenied:
-            raise
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -448,8 +436,6 @@ def method(project_id):
         }
         try:
             services.set_method(project, data, current_actor())
-        except AccessDenied:
-            raise
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -478,8 +464,6 @@ def split_approval(project_id):
             services.record_split_approval(project, form.split_approval_ref.data, form.split_approval_on.data,
                                            (form.split_approval_note.data or "").strip() or None, current_actor(),
                                            beijing_today())
-        except AccessDenied:
-            raise
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -532,8 +516,6 @@ def budget_new():
     if form.validate_on_submit():
         try:
             line = services.save_budget_line(current_user.organization, _budget_data(form), current_actor())
-        except AccessDenied:
-            raise
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -567,8 +549,6 @@ def budget_edit(line_id):
             line = db.session.get(BudgetLine, line_id)
             conflict = _conflict(exc, line, services.budget_values(line), services.budget_data_values(data),
                                  services.BUDGET_FIELDS, form)
-        except AccessDenied:
-            raise
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
