@@ -18,6 +18,11 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # Werkzeug's development server (the test's live server, never production's gunicorn) leaves a
+            # static file open when the browser drops the connection mid-download, e.g. on navigating on.
+            item.add_marker(pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"))
+            item.add_marker(pytest.mark.filterwarnings(
+                "ignore:Exception ignored in. <_io.(FileIO|BufferedReader):pytest.PytestUnraisableExceptionWarning"))
 
 
 @pytest.fixture(scope="session")
