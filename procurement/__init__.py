@@ -70,6 +70,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp):
         app.register_blueprint(bp)
 
+    from contracts.setup import init_app as init_contracts
+
+    init_contracts(app)
+
     from procurement.cli import register_cli
 
     register_cli(app)

@@ -28,6 +28,11 @@ def defaults(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "procurement.db"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # Uploads (scans of sealed contracts, attachments): outside the web root, checked by content
+        "FILE_STORE": str(Path(instance_path) / "files"),
+        "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+        # Prepare the PDF fonts and stylesheets when the app starts, so the first document is fast
+        "PDF_WARM_UP": True,
         # Sessions: the cookie only carries a random session id; the session
         # itself (timeouts, revocation) is checked on the server every request.
         "SESSION_COOKIE_HTTPONLY": True,

@@ -8,3 +8,4 @@ def import_models():
     from procurement.catalog import models as catalog_models  # noqa: F401
     from procurement.orgs import models as org_models  # noqa: F401
     from procurement.projects import models as project_models  # noqa: F401
+    from contracts import models as contract_models  # noqa: F401

@@ -111,6 +111,11 @@ def load_reference_data() -> dict:
     for code, name, parent in COUNTIES:
         ensure_region(code, name, RegionLevel.COUNTY, prefectures[parent])
     added["regions"] = db.session.scalar(select(db.func.count()).select_from(Region)) - before
+    # The shipped contract templates are reference data too (imported here, not at the top: the
+    # contracts package depends on procurement, not the other way round).
+    from contracts.services import ensure_shipped_templates
+
+    added["contract_templates"] = ensure_shipped_templates()
     db.session.flush()
     return added
 

@@ -68,6 +68,10 @@ class Action(enum.StrEnum):
     OWN_BIDS_VIEW = "own_bids.view"  # a supplier: the purchases it was invited to or bid in, its own bid only
     CALENDAR_VIEW = "calendar.view"
     CALENDAR_EDIT = "calendar.edit"
+    CONTRACT_VIEW = "contract.view"  # contracts of the user's region
+    CONTRACT_EDIT = "contract.edit"
+    OWN_CONTRACTS_VIEW = "own_contracts.view"  # a supplier: its own signed contracts
+    TEMPLATE_EDIT = "template.edit"  # contract templates and their versions
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
 
@@ -92,12 +96,15 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.BUDGET_EDIT,
             Action.DEADLINES_VIEW,
             Action.CALENDAR_VIEW,
+            Action.CONTRACT_VIEW,
+            Action.CONTRACT_EDIT,
         }
     ),
-    Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.OWN_BIDS_VIEW}),
+    Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.OWN_BIDS_VIEW,
+                              Action.OWN_CONTRACTS_VIEW}),
     Role.FINANCE: frozenset(
         {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW,
-         Action.PROJECT_VIEW, Action.BUDGET_VIEW}
+         Action.PROJECT_VIEW, Action.BUDGET_VIEW, Action.CONTRACT_VIEW}
     ),
     Role.EVALUATOR: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW}),
     Role.SYSADMIN: frozenset(
@@ -110,6 +117,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ORG_EDIT,
             Action.CALENDAR_VIEW,
             Action.CALENDAR_EDIT,
+            Action.TEMPLATE_EDIT,
         }
     ),
     Role.SECADMIN: frozenset({Action.ROLE_ASSIGN, Action.SETTINGS_SECURITY}),

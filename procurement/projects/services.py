@@ -983,6 +983,26 @@ def change_stage(project: Project, target: ProjectStage, actor: Actor, today: da
     return record
 
 
+def record_automatic_stage(project: Project, target: ProjectStage, actor: Actor, reason: str) -> ProjectTransition:
+    """Move the project along a transition another record makes (signing its contract, starting the service).
+
+    Raises:
+        DomainError: the project is not in the stage that transition starts from.
+    """
+    transition = stages.TRANSITIONS.get((project.stage, target))
+    if transition is None or not transition.automatic:
+        raise DomainError(_("A project cannot go from “%(a)s” to “%(b)s”.", a=project.stage.label, b=target.label))
+    source, now = project.stage, utcnow()
+    project.stage = target
+    project.stage_changed_at = now
+    record = ProjectTransition(project_id=project.id, from_stage=source, to_stage=target, at=now,
+                               actor_id=actor.user_id, reason=reason)
+    db.session.add(record)
+    db.session.flush()
+    append_audit(actor, "project.stage", project, detail={"from": source.value, "to": target.value, "reason": reason})
+    return record
+
+
 # --- deadlines ------------------------------------------------------------------------------
 
 #: Not a statutory limit but the day bids are opened, listed so officers plan for it.
@@ -1019,6 +1039,18 @@ class Deadline:
     @property
     def citation(self) -> str:
         return RESPONSES_CITATION if self.step == RESPONSES_STEP else PERIODS[self.step].citation
+
+
+#: Other areas add their own deadlines (the contracts: publication and filing) with functions of the same
+#: signature as :func:`deadline_rows`, registered when their blueprint is (``create_app``).
+DEADLINE_PROVIDERS: list = []
+
+
+def all_deadline_rows(user, today: date, include_done: bool = False) -> list[Deadline]:
+    rows = deadline_rows(user, today, include_done)
+    for provider in DEADLINE_PROVIDERS:
+        rows.extend(provider(user, today, include_done))
+    return rows
 
 
 def deadline_rows(user, today: date, include_done: bool = False) -> list[Deadline]:

@@ -382,7 +382,7 @@ def deadlines():
     today = beijing_today()
     state = _arg("state", STATE_FILTERS) or "open"
     step = _arg("step", services.DEADLINE_STEPS)
-    rows = services.deadline_rows(current_user, today, include_done=state in ("done", "all"))
+    rows = services.all_deadline_rows(current_user, today, include_done=state in ("done", "all"))
     bureaus = sorted({r.bureau for r in rows})
     bureau = _arg("bureau", bureaus)
     shown = STATE_FILTERS[state]

@@ -151,6 +151,7 @@ class Transition:
     roles: frozenset[Role]
     needs_reason: bool = False
     checks: tuple = field(default=())  # functions ProjectFacts -> list[Check]
+    automatic: bool = False  # made by another record's service (signing the contract), never by a button
 
     @property
     def label(self) -> str:
@@ -315,8 +316,8 @@ OFFICERS = frozenset({Role.OFFICER})
 TRANSITIONS: dict[tuple[ProjectStage, ProjectStage], Transition] = {}
 
 
-def _add(source, target, checks=(), needs_reason=False):
-    TRANSITIONS[(source, target)] = Transition(source, target, OFFICERS, needs_reason, tuple(checks))
+def _add(source, target, checks=(), needs_reason=False, automatic=False):
+    TRANSITIONS[(source, target)] = Transition(source, target, OFFICERS, needs_reason, tuple(checks), automatic)
 
 
 S = ProjectStage
@@ -325,6 +326,9 @@ _add(S.APPROVED, S.DRAFT, needs_reason=True)
 _add(S.APPROVED, S.ANNOUNCED, (budget_checks, method_checks, announcement_checks))
 _add(S.ANNOUNCED, S.EVALUATED, (evaluation_checks,))
 _add(S.EVALUATED, S.AWARDED, (award_checks,))
+# Signing the contract and starting the service move the project; the contract's page does both.
+_add(S.AWARDED, S.CONTRACTED, automatic=True)
+_add(S.CONTRACTED, S.IN_SERVICE, automatic=True)
 for _source in (S.DRAFT, S.APPROVED, S.ANNOUNCED, S.EVALUATED):
     _add(_source, S.CANCELLED, needs_reason=True)
 for _source in (S.ANNOUNCED, S.EVALUATED):
@@ -346,7 +350,8 @@ TRANSITION_MSGIDS = {
 
 
 def next_transitions(stage: ProjectStage) -> list[Transition]:
-    return [t for (source, _target), t in TRANSITIONS.items() if source == stage]
+    """The transitions an officer can make from ``stage`` with the project's buttons."""
+    return [t for (source, _target), t in TRANSITIONS.items() if source == stage and not t.automatic]
 
 
 def checklist(facts: ProjectFacts, target: ProjectStage) -> list[Check]:
@@ -376,7 +381,7 @@ class Refusal:
 
 def can_transition(facts: ProjectFacts, target: ProjectStage, role: Role | None, reason: str | None) -> Refusal:
     transition = TRANSITIONS.get((facts.stage, target))
-    if transition is None:
+    if transition is None or transition.automatic:
         return Refusal(not_allowed=True)
     return Refusal(
         role=role not in transition.roles,
