@@ -3,13 +3,14 @@
 import argparse
 import sys
 
-from bench import pages, projects
+from bench import contracts, pages, projects
 
 BENCHMARKS = {
     "catalog_list": pages.catalog_list,
     "supplier_list": pages.supplier_list,
     "project_list": projects.project_list,
     "deadlines": projects.deadlines,
+    "contract_pdf": contracts.contract_pdf,
 }
 
 

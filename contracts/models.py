@@ -23,6 +23,7 @@ from procurement.db_types import Money, UTCDateTime, utcnow
 from procurement.extensions import db
 from procurement.i18n import N_
 from procurement.i18n import gettext as _
+from procurement.projects import models as _projects  # noqa: F401 - "Project", named below, known to the mapper
 
 #: Percentages with two places, stored like money as integer hundredths (30.00 % is 3000).
 Percent = Money
@@ -109,7 +110,7 @@ class ContractState(enum.StrEnum):
 CONTRACT_STATE_MSGIDS = {
     ContractState.DRAFT: N_("Draft"),
     ContractState.SIGNED: N_("Signed"),
-    ContractState.PUBLISHED: N_("Published"),
+    ContractState.PUBLISHED: N_("Publicly announced"),
     ContractState.FILED: N_("Filed with finance"),
     ContractState.IN_SERVICE: N_("In service"),
 }

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
@@ -116,8 +116,30 @@ def _paragraphs(value) -> Markup:
     return Markup("").join(Markup("<p>{}</p>").format(line.strip()) for line in text.splitlines() if line.strip())
 
 
+#: Results larger than this (characters of a repeated string, digits of a power) are refused: a template is
+#: data an administrator types, and must not be able to stall a worker.
+MAX_RESULT = 100_000
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` refused when their result would be huge."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > 64 or isinstance(left, int | float) and abs(left) > 10**6:
+                raise SecurityError("power too large")
+        elif operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+            if sizes and counts and sizes[0] * abs(counts[0]) > MAX_RESULT:
+                raise SecurityError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
 def _make_env(undefined) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=True, undefined=undefined, trim_blocks=True, lstrip_blocks=True,
+    env = BoundedSandbox(autoescape=True, undefined=undefined, trim_blocks=True, lstrip_blocks=True,
                                finalize=lambda value: "" if value is None else value)
     env.filters["paragraphs"] = _paragraphs
     env.globals.clear()  # no range(), dict(), lipsum(), cycler()…: a template has its context and nothing else
@@ -149,9 +171,11 @@ def _parse(body: str):
 def inspect_body(body: str, schema: list[Placeholder]) -> TemplateReport:
     try:
         ast = _parse(body)
+        used = meta.find_undeclared_variables(ast) - {"loop"}
     except TemplateSyntaxError as exc:
         return TemplateReport(syntax_error=_("Line %(line)s: %(message)s", line=exc.lineno, message=exc.message))
-    used = meta.find_undeclared_variables(ast) - {"loop"}
+    except RecursionError:  # thousands of nested brackets or blocks: the parser's recursion, not a 500
+        return TemplateReport(syntax_error=_("The template is nested too deeply to be read."))
     declared = {p.name for p in schema}
     return TemplateReport(unknown=sorted(used - declared),
                           unused_required=sorted(p.name for p in schema if p.required and p.name not in used))
@@ -189,6 +213,8 @@ def render_body(body: str, context: dict, schema: list[Placeholder] | None = Non
         raise RenderError(str(exc)) from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise RenderError(_("The template failed: %(message)s", message=str(exc))) from None
+    except RecursionError:  # a macro that calls itself, or nesting too deep to compile
+        raise RenderError(_("The template is nested too deeply, or a macro calls itself without end.")) from None
 
 
 def missing_values(schema: list[Placeholder], context: dict) -> list[Placeholder]:

@@ -41,7 +41,7 @@ from contracts.rendering import (
     sample_context,
 )
 from procurement import files
-from procurement.audit.services import SYSTEM, Actor, append_audit
+from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Action
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
@@ -519,7 +519,7 @@ def set_instalments(contract: Contract, plan: list[tuple[Decimal, InstalmentCond
     total = sum((p for p, _c, _n in plan), Decimal(0))
     if total != 100:
         _raise_problems([rules.Problem("instalments", _("The instalments add up to %(p)s percent; they must add up to "
-                                                        "exactly 100 percent.", p=total.normalize()),
+                                                        "exactly 100 percent.", p=f"{total.normalize():f}"),
                                        rules.CITE_CONTENT)])
     _set_instalments(contract, [(p, c, (n or "").strip() or None) for p, c, n in plan])
     contract.updated_at = utcnow()
@@ -750,6 +750,8 @@ def contract_deadline_rows(user, today: date, include_done: bool = False) -> lis
         return []
     rows = []
     query = contract_query(user).where(Contract.state != ContractState.DRAFT)
+    if not include_done:  # publication and filing are both done once a contract is filed
+        query = query.where(Contract.state.in_((ContractState.SIGNED, ContractState.PUBLISHED)))
     for contract in db.session.execute(query).scalars():
         for step in ("contract_publication", "contract_filing"):
             deadline, state = deadline_state(contract, step, today)
@@ -792,7 +794,7 @@ def create_supplementary(parent: Contract, change_reason: str, quantities: dict[
     version = published_version(TemplateKind.SUPPLEMENTARY)
     if version is None:
         raise DomainError(_("No supplementary contract template is published; ask the system administrator."))
-    contract = Contract(number=_next_number(parent.project), project_id=parent.project_id, parent_id=parent.id,
+    contract = Contract(number=_next_number(parent.project), project_id=parent.project_id, parent=parent,
                         template_version_id=version.id, state=ContractState.DRAFT, purchaser_id=parent.purchaser_id,
                         supplier_id=parent.supplier_id, title=f"{parent.title}补充合同"[:128], amount=added,
                         term_start=max(today, parent.term_start), term_end=parent.term_end,
@@ -840,7 +842,10 @@ def verify_document(data: bytes) -> Verification:
         return Verification(sha256, document)
     claimed = None
     if files.sniff(data) == "application/pdf":
-        context = pdfs.embedded_context(data)
+        try:
+            context = pdfs.embedded_context(data)
+        except Exception:  # pypdf on a damaged upload raises nearly anything; the claim is only a hint
+            context = None
         if context and isinstance(context.get("contract_number"), str):
             claimed = context["contract_number"][:64]
     return Verification(sha256, None, claimed)

@@ -9,6 +9,9 @@ def init_app(app) -> None:
     from procurement.projects.services import DEADLINE_PROVIDERS
 
     app.register_blueprint(views.bp)
+    from contracts.cli import render_contract_command
+
+    app.cli.add_command(render_contract_command)
     if contract_deadline_rows not in DEADLINE_PROVIDERS:
         DEADLINE_PROVIDERS.append(contract_deadline_rows)
     if app.config["PDF_WARM_UP"] and not app.testing:

@@ -40,6 +40,8 @@ NAVIGATION = [
              "projects.split", "projects.announcement", "projects.notice", "projects.invitation", "projects.bid",
              "projects.evaluation", "projects.award")),
     NavItem("projects.deadlines", _l("My deadlines"), Action.DEADLINES_VIEW),
+    NavItem("contracts.index", _l("Contracts"), Action.CONTRACT_VIEW, ("contracts.",)),
+    NavItem("contracts.index", _l("My contracts"), Action.OWN_CONTRACTS_VIEW, ("contracts.",)),
     NavItem("projects.budgets", _l("Budget lines"), Action.BUDGET_VIEW, ("projects.budget",)),
     NavItem("projects.my_purchases", _l("My purchases"), Action.OWN_BIDS_VIEW, ("projects.my_purchase",)),
     NavItem("catalog.negative_list", _l("Negative list"), Action.NEGATIVE_LIST_VIEW),
@@ -51,6 +53,7 @@ NAVIGATION = [
     NavItem("admin.roles", _l("Roles and accounts"), Action.ROLE_ASSIGN, ("admin.role",)),
     NavItem("admin.system_settings", _l("System settings"), Action.SETTINGS_SYSTEM),
     NavItem("projects.calendar", _l("Working-day calendar"), Action.CALENDAR_EDIT, ("projects.calendar_",)),
+    NavItem("contracts.templates", _l("Contract templates"), Action.TEMPLATE_EDIT, ("contracts.template", "contracts.version_")),
     NavItem("admin.security_settings", _l("Security policy"), Action.SETTINGS_SECURITY),
     NavItem("audit.index", _l("Audit log"), Action.AUDIT_VIEW, ("audit.",)),
 ]

@@ -114,6 +114,17 @@ PLANS = {
         {"bids": [(SUNSHINE, "2098000.00"), (ASSOCIATION, "2125000.00"), (FOUNDATION, "2140000.00")], "winner": SUNSHINE,
          "result": "评标委员会按综合评分法评审：绥江县阳光社会工作服务中心 93.00 分，云南省社会工作协会 88.50 分，"
                    "云南省青少年关爱基金会 80.00 分。推荐绥江县阳光社会工作服务中心为第一中标候选人。"}),
+    "contracted": Plan(
+        SUIJIANG, "officer", "province", f"{YEAR}年绥江县困境家庭心理疏导和监护支持服务项目",
+        "为低保、特困家庭中有心理困扰的成员和困境儿童提供个体心理疏导，并为监护人提供监护能力指导。",
+        "绥江县各乡镇（街道）社工站及服务对象住所", 360,
+        [("YN-S07-001", 1200), ("YN-S06-001", 800)],
+        [("心理疏导时长", TargetDirection.AT_LEAST, "1200.00", "小时"), ("监护指导人次", TargetDirection.AT_LEAST, "800.00", "人次"),
+         SATISFACTION],
+        Method.CONSULTATION,
+        {"bids": [(SUNSHINE, None), (ASSOCIATION, "-6500.00")], "winner": SUNSHINE,
+         "result": "磋商小组按综合评分法评审：绥江县阳光社会工作服务中心 92.00 分，云南省社会工作协会 87.50 分。"
+                   "推荐绥江县阳光社会工作服务中心为第一成交候选人。"}),
     "cancelled": Plan(
         SUIJIANG, "officer", "county", f"{YEAR}年绥江县困难家庭生计发展辅导服务项目",
         "为有劳动能力的低保家庭提供生计发展辅导和就业能力提升培训。",
@@ -201,6 +212,9 @@ def _announce(project: Project, issued_on: date, deadline: date, actor: Actor, t
 
 def _evaluate(project: Project, plan: Plan, evaluated_on: date, actor: Actor, today: date) -> None:
     for n, (name, price) in enumerate(plan.extra["bids"]):
+        # None: the project's total; "-x": that much below it
+        price = str(project.total) if price is None else str(project.total - Decimal(price[1:])) if price[0] == "-" \
+            else price
         submitted_on = max(project.documents_issued_on, project.response_deadline - timedelta(days=n + 1))
         services.record_bid(project, {"supplier": _org(name), "submitted_on": submitted_on, "price": Decimal(price),
                                       "note": None}, actor)
@@ -258,6 +272,16 @@ def seed_projects(today: date) -> int:
     _evaluate(awarded, PLANS["awarded"], evaluated_on, officer, today)
     _decide(awarded, PLANS["awarded"], decided_on, notice_on, officer)
     services.change_stage(awarded, ProjectStage.AWARDED, officer, today)
+
+    # Competitive consultation awarded about seven weeks ago; its contract is signed and published (contracts.demo).
+    contracted = made["contracted"]
+    notice_on = _working_day_on_or_before(today - timedelta(days=48))
+    decided_on = _working_day_on_or_before(notice_on - ONE_DAY)
+    evaluated_on = decided_on - timedelta(days=2)
+    _announce(contracted, _issued_before(contracted, evaluated_on, 12), evaluated_on, officer, today)
+    _evaluate(contracted, PLANS["contracted"], evaluated_on, officer, today)
+    _decide(contracted, PLANS["contracted"], decided_on, notice_on, officer)
+    services.change_stage(contracted, ProjectStage.AWARDED, officer, today)
 
     cancelled = made["cancelled"]
     services.change_stage(cancelled, ProjectStage.APPROVED, officer, today)

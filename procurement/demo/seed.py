@@ -215,6 +215,9 @@ def seed_demo() -> dict:
     _seed_supplier_records(today, province_officer)
     counts["catalog_items"] = _seed_catalog(Actor(province_officer, "seed"))
     counts["projects"] = seed_projects(today)
+    from contracts.demo import seed_contracts  # contracts build on procurement, not the other way round
+
+    counts["contracts"] = seed_contracts(today)
     # Demo logins skip the second factor; this setting only takes effect while demo mode is on.
     store_setting("mfa.enforced", False, None, utcnow())
     append_audit(SYSTEM, "demo.seed", detail={k: v for k, v in counts.items()})

@@ -267,8 +267,14 @@ def _render_detail(project: Project, status: int = 200, refusal=None, reason_err
         used = services.committed(line)
         budget = {"line": line, "committed": used, "remaining": line.amount - used}
     reached, stopped = _progress(project)
+    contract = None
+    if project.stage in STAGE_ORDER[STAGE_ORDER.index(ProjectStage.AWARDED):]:
+        from contracts.services import main_contract  # the contracts area builds on projects, not the reverse
+
+        contract = {"main": main_contract(project), "may_generate": project.stage == ProjectStage.AWARDED
+                    and can_edit and current_user.may(Action.CONTRACT_EDIT)}
     return render_template(
-        "projects/detail.html", project=project, today=today, can_edit=can_edit,
+        "projects/detail.html", project=project, today=today, can_edit=can_edit, contract=contract,
         draft=project.stage in services.EDITABLE, budget=budget, stage_order=STAGE_ORDER, reached=reached,
         stopped=stopped, options=services.readiness(project, today), refusal=refusal,
         reason_errors=reason_errors or {}, reasons=reasons or {}, open_target=open_target,

@@ -41,6 +41,7 @@ def test_seed_twice_leaves_one_set_of_projects_in_their_stages():
         "draft": ProjectStage.DRAFT, "approved": ProjectStage.APPROVED, "announced": ProjectStage.ANNOUNCED,
         "evaluated": ProjectStage.EVALUATED, "overdue": ProjectStage.EVALUATED, "awarded": ProjectStage.AWARDED,
         "cancelled": ProjectStage.CANCELLED, "wenshan": ProjectStage.ANNOUNCED, "panlong": ProjectStage.APPROVED,
+        "contracted": ProjectStage.IN_SERVICE,  # its contract is signed, published, filed and in service
     }
     assert {p.bureau.name for p in projects.values()} == {"绥江县民政局", "文山市民政局", "昆明市盘龙区民政局"}
 

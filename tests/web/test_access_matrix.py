@@ -12,6 +12,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from contracts.models import ContractTemplate
+from contracts.services import start_draft
+from procurement import files
 from procurement.audit.models import AuditRecord
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Role
@@ -19,6 +22,7 @@ from procurement.catalog.models import ListKind, ListStatus
 from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
 from procurement.projects.models import PerformanceTarget, TargetDirection
+from tests.contract_factories import make_contract
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
 from tests.project_factories import invite, make_bid, make_budget_line, make_line, make_project
 
@@ -108,6 +112,28 @@ MATRIX = {
     "admin.role_sessions_revoke": {"POST": {SEC}},
     "admin.system_settings": {"GET": {SYS}, "POST": {SYS}},
     "admin.security_settings": {"GET": {SEC}, "POST": {SEC}},
+    "contracts.index": {"GET": {OFF, FIN, SUP}},
+    "contracts.generate": {"POST": {OFF}},
+    "contracts.detail": {"GET": {OFF, FIN, SUP}},
+    "contracts.edit": {"GET": {OFF}, "POST": {OFF}},
+    "contracts.lines": {"GET": {OFF}, "POST": {OFF}},
+    "contracts.instalments": {"GET": {OFF}, "POST": {OFF}},
+    "contracts.preview": {"GET": {OFF, FIN, SUP}},
+    "contracts.preview_frame": {"GET": {OFF, FIN, SUP}},
+    "contracts.sign": {"GET": {OFF}, "POST": {OFF}},
+    "contracts.publish": {"POST": {OFF}},
+    "contracts.file": {"POST": {OFF}},
+    "contracts.start": {"POST": {OFF}},
+    "contracts.supplement": {"GET": {OFF}, "POST": {OFF}},
+    "contracts.pdf": {"GET": {OFF, FIN, SUP}},
+    "contracts.scan": {"GET": {OFF, FIN, SUP}},
+    "contracts.templates": {"GET": {SYS}},
+    "contracts.template_draft": {"POST": {SYS}},
+    "contracts.version_view": {"GET": {SYS}},
+    "contracts.version_edit": {"GET": {SYS}, "POST": {SYS}},
+    "contracts.version_publish": {"POST": {SYS}},
+    "contracts.version_preview_frame": {"GET": {SYS}},
+    "contracts.verify": {"GET": EVERYONE, "POST": EVERYONE},
     "audit.index": {"GET": {AUD}},
     "audit.detail": {"GET": {AUD}},
     "audit.export_csv": {"GET": {AUD}},
@@ -125,6 +151,11 @@ SPECIAL = {
     ("auth.enrol", "POST"): {who: 302 for who in EVERYONE},
     ("auth.enrol_qr", "GET"): {who: 404 for who in EVERYONE},
     ("main.set_language", "POST"): {who: 302 for who in EVERYONE},
+    # the world's contract is signed: its draft-only pages send the officer back to the contract
+    ("contracts.edit", "GET"): {OFF: 302},
+    ("contracts.lines", "GET"): {OFF: 302},
+    ("contracts.instalments", "GET"): {OFF: 302},
+    ("contracts.sign", "GET"): {OFF: 302},
 }
 SKIP = {"static", "bootstrap.static"}  # files, tested in test_security
 ACCEPTED_POST = {200, 302, 400, 409}  # a form re-rendered with its errors, or done and redirected
@@ -156,11 +187,18 @@ def world():
     db.session.add(target_row)
     invite(project, users[SUP].organization, date(2026, 11, 2))
     bid = make_bid(project, supplier, price=Decimal("1.00"), submitted_on=date(2026, 11, 3))
+    # a signed contract of the officer's bureau with the supplier user's organization, with a sealed scan
+    contract = make_contract(officer_bureau, users[SUP].organization, item)
+    contract.scan_sha256, contract.scan_name, contract.scan_type = files.store(b"%PDF-1.4 scan"), "scan.pdf", \
+        "application/pdf"
+    template = db.session.execute(select(ContractTemplate).where(ContractTemplate.code == "service-contract")).scalar_one()
+    draft = start_draft(template, Actor(users[SYS], "127.0.0.1"))
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
            "filename": "app.css", "project_id": project.id, "line_id": budget.id, "target_id": target_row.id,
-           "bid_id": bid.id, "year": 2026}
+           "bid_id": bid.id, "year": 2026, "contract_id": contract.id, "template_id": template.id,
+           "version_id": draft.id}
     line_ids = {"projects.line_remove": project_line.id}
     org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids
