@@ -760,7 +760,8 @@ def contract_deadline_rows(user, today: date, include_done: bool = False) -> lis
             done = contract.published_on if step == "contract_publication" else contract.filed_on
             project = contract.project
             rows.append(projects.Deadline(project.id, contract.number, contract.title, contract.purchaser.name, step,
-                                          contract.signed_on, deadline.day, deadline.estimated, done, state))
+                                          contract.signed_on, deadline.day, deadline.estimated, done, state,
+                                          contract.id))
     return rows
 
 

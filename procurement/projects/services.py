@@ -1008,7 +1008,9 @@ def record_automatic_stage(project: Project, target: ProjectStage, actor: Actor,
 #: Not a statutory limit but the day bids are opened, listed so officers plan for it.
 RESPONSES_STEP = "responses"
 RESPONSES_CITATION = "《政府采购法》第四十二条"
-DEADLINE_STEPS = ("award_notice", "contract_signing", "challenge", RESPONSES_STEP)
+#: Steps on "my deadlines"; other areas add theirs with their providers (see DEADLINE_PROVIDERS).
+PROJECT_DEADLINE_STEPS = ("award_notice", "contract_signing", "challenge", RESPONSES_STEP)
+DEADLINE_STEPS = list(PROJECT_DEADLINE_STEPS)
 
 
 def step_label(step: str) -> str:
@@ -1031,6 +1033,7 @@ class Deadline:
     estimated: bool
     done_on: date | None
     state: str  # done / done_late / due / overdue
+    contract_id: int | None = None  # a contract's deadline (publication, filing): the row links to the contract
 
     @property
     def label(self) -> str:

@@ -39,7 +39,7 @@ def test_open_steps_are_due_or_overdue_with_their_rule():
     _projects(bureau)
     rows = services.deadline_rows(officer, TODAY)
     assert {r.state for r in rows} == {"due", "overdue"}
-    assert {r.step for r in rows} == set(services.DEADLINE_STEPS)
+    assert {r.step for r in rows} == set(services.PROJECT_DEADLINE_STEPS)
     assert any(r.estimated for r in rows)  # 2031 has no holiday calendar
     for row in rows:
         assert row.citation and row.label
