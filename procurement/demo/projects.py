@@ -91,7 +91,7 @@ PLANS = {
         [("YN-S02-001", 6000), ("YN-S02-003", 3000)],
         [("康复训练人次", TargetDirection.AT_LEAST, "9000.00", "人次"), SATISFACTION],
         Method.NEGOTIATION,
-        {"bids": [(SUNSHINE, "628000.00"), (ASSOCIATION, "645500.00"), (FOUNDATION, "652000.00")], "winner": SUNSHINE,
+        {"bids": [(SUNSHINE, "627000.00"), (ASSOCIATION, "645500.00"), (FOUNDATION, "652000.00")], "winner": SUNSHINE,
          "result": "评审小组按综合评分法评审：绥江县阳光社会工作服务中心 91.50 分，云南省社会工作协会 86.00 分，"
                    "云南省青少年关爱基金会 82.50 分。推荐绥江县阳光社会工作服务中心为第一成交候选人。"}),
     "overdue": Plan(
