@@ -8,9 +8,13 @@ generated and completed through the services). Targets from the issue, reported 
 - ``contract_pdf_vs_chromium`` < 1 (WeasyPrint faster than headless Chromium printing the same HTML).
 """
 
+import json
+import os
 import statistics
-import threading
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -50,15 +54,15 @@ def _demo_contract():
     return contract
 
 
-def _wait_for_warm_up() -> None:
-    """Let the warm-up ``create_app`` started in the background finish; run it here if the app did not start one."""
-    from contracts import pdf
-
-    started = [t for t in threading.enumerate() if t.name == "pdf-warm-up"]
-    for thread in started:
-        thread.join()
-    if not started and pdf._font_config is None:
-        pdf.warm_up()
+def _first_render(app, number: str) -> float:
+    """The first render in a new process started like the server (see bench/first_render.py)."""
+    env = {**os.environ, "FLASK_SQLALCHEMY_DATABASE_URI": json.dumps(app.config["SQLALCHEMY_DATABASE_URI"]),
+           "FLASK_SECRET_KEY": json.dumps(app.config["SECRET_KEY"])}
+    done = subprocess.run([sys.executable, "-m", "bench.first_render", number], env=env, capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parents[1])
+    if done.returncode:
+        raise RuntimeError(f"bench.first_render failed:\n{done.stderr[-3000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def _timed(function, *args) -> tuple[float, object]:
@@ -72,10 +76,10 @@ def contract_pdf(_requests: int):
     from contracts.context import build_context
     from contracts.rendering import page_html, render_body
 
-    with bench_app():  # a fresh app: it starts the PDF warm-up in the background, as in production
+    with bench_app() as app:
         contract = _demo_contract()
-        _wait_for_warm_up()
-        first, result = _timed(services.render_contract, contract, False)
+        first = _first_render(app, contract.number)
+        result = services.render_contract(contract, False)
         assert not result.problems, result.problems
         renders = [_timed(services.render_contract, contract, False)[0] for _ in range(RENDERS)]
 

@@ -6,6 +6,7 @@ collects those messages so callers and tests can refuse a document made with err
 """
 
 import functools
+import gc
 import hashlib
 import json
 import logging
@@ -185,6 +186,10 @@ def warm_up() -> None:
     context = sample_context(schema)
     html_to_pdf(page_html(render_body(body, context, schema), "warm-up"),
                 (ASSETS / "print.css").read_text(encoding="utf-8"), context)
+    # Start-up leaves a full garbage collection pending (every module, the app, the fonts): run it now rather
+    # than in the middle of a user's first document, and keep what start-up built out of later collections.
+    gc.collect()
+    gc.freeze()
 
 
 def embedded_context(pdf: bytes) -> dict | None:

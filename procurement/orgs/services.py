@@ -17,6 +17,7 @@ from procurement.auth.roles import Action, Role
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.i18n import gettext as _
+from procurement.models import import_models
 from procurement.orgs import rules
 from procurement.orgs.models import (
     Organization,
@@ -374,6 +375,9 @@ class SupplierFilter:
 
 
 # Built once: constructing aliases per request costs more than running the queries.
+# aliased() configures the mappers, which needs every model class defined: load them all first, so this module
+# (and anything importing it, e.g. contracts.services) can be imported before the app is created.
+import_models()
 _CERT = aliased(Qualification, name="cert")
 _RENEWAL = aliased(Qualification, name="renewal")
 _SERVED = aliased(Region, name="served")
