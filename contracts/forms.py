@@ -1,44 +1,20 @@
 """Forms of the contract pages: shapes only; the contract's rules live in :mod:`contracts.rules` and the services."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from contracts import services
 from contracts.models import ContractState, InstalmentCondition, ReportFrequency
-from procurement.forms import MoneyField, StrictIntegerField, VersionedForm, choices
+from procurement.forms import MoneyField, PercentField, StrictIntegerField, VersionedForm, choices
 from procurement.projects.services import MAX_QUANTITY, MAX_UNIT_PRICE
 
 TEXT_MAX = services.TEXT_MAX
 MAX_ROWS = services.MAX_INSTALMENTS
-
-
-class PercentField(DecimalField):
-    """A percentage with at most two decimals: “5”, “5%” and “0.05 %” are accepted."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, places=2, **kwargs)
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or not str(valuelist[0]).strip():
-            return
-        raw = str(valuelist[0]).strip().replace("％", "%")
-        value = services.parse_percent(raw)
-        # Absurd magnitudes (1e999999) would overflow quantize; no percentage here is near 10^6.
-        if value is None or abs(value) >= Decimal("1e6"):
-            raise ValueError(_l("Enter a percentage, e.g. 5 or 0.05."))
-        try:
-            quantized = value.quantize(Decimal("0.01"))
-        except InvalidOperation:
-            raise ValueError(_l("Enter a percentage, e.g. 5 or 0.05.")) from None
-        if value != quantized:
-            raise ValueError(_l("A percentage has at most two decimals."))
-        self.data = quantized
 
 
 class ContractFilterForm(FlaskForm):

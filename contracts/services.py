@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -855,11 +855,3 @@ def verify_document(data: bytes) -> Verification:
 def log_verification(result: Verification, actor: Actor) -> None:
     append_audit(actor, "document.verify", result.document, detail={
         "sha256": result.sha256, "genuine": result.genuine, "claimed": result.claimed_reference})
-
-
-def parse_percent(text: str) -> Decimal | None:
-    try:
-        value = Decimal((text or "").strip().rstrip("%").strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None

@@ -113,6 +113,30 @@ def _conflict(form, exc: ConflictError, contract_id: int) -> Contract:
     return contract
 
 
+def _save(form, contract_id: int, change, done):
+    """Run one service call for a submitted form: commit and return ``done(result)`` (a flash and a redirect).
+
+    A refusal goes on the form and the answer is ``None`` with the status to re-render with: 409 after an
+    edit conflict (the contract reloaded, see :func:`_conflict`), else ``None`` (the form's own status).
+    """
+    try:
+        result = change()
+    except ConflictError as exc:
+        _conflict(form, exc, contract_id)
+        return None, 409
+    except DomainError as exc:
+        db.session.rollback()
+        show_problems(form, exc)
+        return None, None
+    db.session.commit()
+    return done(result), None
+
+
+def _to_contract(contract_id: int, message: str, anchor: str | None = None):
+    flash(message, "success")
+    return redirect(url_for("contracts.detail", contract_id=contract_id, _anchor=anchor))
+
+
 def _state_refusal(form, contract: Contract, *states: ContractState) -> bool:
     if contract.state in states:
         return False
@@ -256,20 +280,16 @@ def edit(contract_id):
     conflict = None
     if form.validate_on_submit():
         data = {name: form[name].data for name in services.CONTRACT_FIELDS}
-        try:
-            services.update_contract(contract, data, current_actor(), expected_version=form.loaded_version())
-        except ConflictError as exc:
-            contract = _conflict(form, exc, contract_id)
+        number = contract.number
+        response, status = _save(form, contract_id, lambda: services.update_contract(
+            contract, data, current_actor(), expected_version=form.loaded_version()),
+            lambda _r: _to_contract(contract_id, _("The terms of %(number)s have been saved.", number=number)))
+        if response is not None:
+            return response
+        if status == 409:
             current = services.contract_values(contract)
             conflict = [(form[name].label.text, _display(name, current[name]), _display(name, data[name]))
                         for name in services.CONTRACT_FIELDS if _display(name, current[name]) != _display(name, data[name])]
-        except DomainError as exc:
-            db.session.rollback()
-            show_problems(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The terms of %(number)s have been saved.", number=contract.number), "success")
-            return redirect(url_for("contracts.detail", contract_id=contract.id))
     status = 409 if conflict is not None else form_status(form)
     return render_template("contracts/form.html", form=form, contract=contract, conflict=conflict), status
 
@@ -289,19 +309,13 @@ def lines(contract_id):
     status = None
     if form.validate_on_submit():
         prices = {line.id: (form[f"quantity_{line.id}"].data, form[f"price_{line.id}"].data) for line in contract.lines}
-        try:
-            services.set_line_prices(contract, prices, current_actor(), expected_version=form.loaded_version())
-        except ConflictError as exc:
-            contract = _conflict(form, exc, contract_id)
-            status = 409
-        except DomainError as exc:
-            db.session.rollback()
-            show_problems(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The quantities and prices of %(number)s have been saved; the amount is now %(amount)s.",
-                    number=contract.number, amount=f"¥{contract.amount:,.2f}"), "success")
-            return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="lines"))
+        response, status = _save(form, contract_id, lambda: services.set_line_prices(
+            contract, prices, current_actor(), expected_version=form.loaded_version()),
+            lambda _r: _to_contract(contract_id, _(
+                "The quantities and prices of %(number)s have been saved; the amount is now %(amount)s.",
+                number=contract.number, amount=f"¥{contract.amount:,.2f}"), "lines"))
+        if response is not None:
+            return response
     return render_template("contracts/lines.html", form=form, contract=contract, award_bid=award_bid(contract.project)
                            if contract.parent_id is None else None,
                            supplement_limit=_supplement_limit(contract)), status or form_status(form)
@@ -341,18 +355,12 @@ def instalments(contract_id):
                 continue
             plan.append((percent, InstalmentCondition(form[f"condition_{n}"].data), note or None))
         if not form.errors:
-            try:
-                services.set_instalments(contract, plan, current_actor(), expected_version=form.loaded_version())
-            except ConflictError as exc:
-                contract = _conflict(form, exc, contract_id)
-                status = 409
-            except DomainError as exc:
-                db.session.rollback()
-                show_problems(form, exc)
-            else:
-                db.session.commit()
-                flash(_("The payment instalments of %(number)s have been saved.", number=contract.number), "success")
-                return redirect(url_for("contracts.detail", contract_id=contract.id, _anchor="instalments"))
+            response, status = _save(form, contract_id, lambda: services.set_instalments(
+                contract, plan, current_actor(), expected_version=form.loaded_version()),
+                lambda _r: _to_contract(contract_id, _("The payment instalments of %(number)s have been saved.",
+                                                       number=contract.number), "instalments"))
+            if response is not None:
+                return response
     return render_template("contracts/instalments.html", form=form, contract=contract, rows=range(1, MAX_ROWS + 1),
                            saved=contract.instalments), status or form_status(form)
 
@@ -401,22 +409,15 @@ def sign(contract_id):
     if form.validate_on_submit():
         upload = form.scan.data
         scan = (upload.read(), upload.filename or "") if upload else None
-        try:
-            document = services.sign_contract(contract, form.signed_on.data, form.purchaser_signatory.data,
-                                              form.supplier_signatory.data, scan, current_actor(), today,
-                                              expected_version=form.loaded_version())
-        except ConflictError as exc:
-            contract = _conflict(form, exc, contract_id)
-            status = 409
-        except DomainError as exc:
-            db.session.rollback()
-            show_problems(form, exc)
-        else:
-            db.session.commit()
-            flash(_("%(number)s has been signed and its PDF issued (SHA-256 %(sha)s). Publish the contract and file "
-                    "it with the finance bureau within the deadlines shown.", number=contract.number,
-                    sha=document.sha256[:16] + "…"), "success")
-            return redirect(url_for("contracts.detail", contract_id=contract.id))
+        response, status = _save(form, contract_id, lambda: services.sign_contract(
+            contract, form.signed_on.data, form.purchaser_signatory.data, form.supplier_signatory.data, scan,
+            current_actor(), today, expected_version=form.loaded_version()),
+            lambda document: _to_contract(contract_id, _(
+                "%(number)s has been signed and its PDF issued (SHA-256 %(sha)s). Publish the contract and file it "
+                "with the finance bureau within the deadlines shown.", number=contract.number,
+                sha=document.sha256[:16] + "…")))
+        if response is not None:
+            return response
     return render_template("contracts/sign.html", form=form, contract=contract, problems=services.contract_problems(
         contract), window=services.signing_window(contract, today), fix_endpoints=FIX_ENDPOINTS,
         cited=cited), status or form_status(form)
@@ -428,22 +429,13 @@ def _step(contract_id: int, form_class, state: ContractState, call, done_message
     form = form_class()
     if _state_refusal(form, contract, state):
         return _render_detail(contract, 400, form)
-    status = 400
+    status = None
     if form.validate_on_submit():
-        try:
-            call(contract, form)
-        except ConflictError as exc:
-            contract = _conflict(form, exc, contract_id)
-            status = 409
-        except DomainError as exc:
-            db.session.rollback()
-            show_problems(form, exc)
-            contract = db.session.get(Contract, contract_id)
-        else:
-            db.session.commit()
-            flash(done_message(contract), "success")
-            return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return _render_detail(contract, status, form)
+        response, status = _save(form, contract_id, lambda: call(contract, form),
+                                 lambda _r: _to_contract(contract_id, done_message(contract)))
+        if response is not None:
+            return response
+    return _render_detail(db.session.get(Contract, contract_id), status or 400, form)
 
 
 @bp.route("/<int:contract_id>/publish", methods=["POST"])
@@ -483,17 +475,13 @@ def supplement(contract_id):
     form = supplement_form(parent)()
     if form.validate_on_submit():
         quantities = {line.id: form[f"qty_{line.id}"].data or 0 for line in parent.lines}
-        try:
-            contract = services.create_supplementary(parent, form.change_reason.data, quantities, current_actor(),
-                                                     beijing_today())
-        except DomainError as exc:
-            db.session.rollback()
-            show_problems(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The draft supplementary contract %(number)s has been made. Check it before signing.",
-                    number=contract.number), "success")
-            return redirect(url_for("contracts.detail", contract_id=contract.id))
+        response, _status = _save(form, contract_id, lambda: services.create_supplementary(
+            parent, form.change_reason.data, quantities, current_actor(), beijing_today()),
+            lambda contract: _to_contract(contract.id, _(
+                "The draft supplementary contract %(number)s has been made. Check it before signing.",
+                number=contract.number)))
+        if response is not None:
+            return response
     limit = (parent.amount * rules.MAX_SUPPLEMENTARY_PERCENT / 100).quantize(Decimal("0.01"))
     return render_template("contracts/supplement.html", form=form, parent=parent, limit=limit,
                            added=services._supplemented(parent)), form_status(form)

@@ -39,28 +39,55 @@ class StrictIntegerField(IntegerField):
             self.data = None
 
 
-class MoneyField(DecimalField):
-    """Yuan with at most two decimals; accepts “1,350.00” and “¥1350”."""
+class TwoPlacesField(DecimalField):
+    """A decimal with at most two places, from what people type; subclasses say how to read it and what to answer."""
+
+    #: Absurd magnitudes (1e999999) would overflow quantize; nothing typed here is near this.
+    limit = Decimal("1e15")
+    invalid_message = _l("Enter a number.")
+    places_message = _l("At most two decimals.")
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, places=2, **kwargs)
+
+    def clean(self, raw: str) -> str:
+        return raw
 
     def process_formdata(self, valuelist):
         self.data = None
         if not valuelist or not str(valuelist[0]).strip():
             return
-        raw = str(valuelist[0]).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
         try:
-            value = Decimal(raw)
-            # Absurd magnitudes (1e999999) would overflow quantize; no amount here is near 10^15 yuan.
-            if not value.is_finite() or abs(value) >= Decimal("1e15"):
+            value = Decimal(self.clean(str(valuelist[0]).strip()))
+            if not value.is_finite() or abs(value) >= self.limit:
                 raise InvalidOperation
             quantized = value.quantize(Decimal("0.01"))
         except InvalidOperation:
-            raise ValueError(_l("Enter an amount in yuan, e.g. 1350.00.")) from None
+            raise ValueError(self.invalid_message) from None
         if value != quantized:
-            raise ValueError(_l("An amount has at most two decimals (fen)."))
+            raise ValueError(self.places_message)
         self.data = quantized
+
+
+class MoneyField(TwoPlacesField):
+    """Yuan with at most two decimals; accepts “1,350.00” and “¥1350”."""
+
+    invalid_message = _l("Enter an amount in yuan, e.g. 1350.00.")
+    places_message = _l("An amount has at most two decimals (fen).")
+
+    def clean(self, raw: str) -> str:
+        return raw.replace(",", "").replace("，", "").lstrip("¥￥").strip()
+
+
+class PercentField(TwoPlacesField):
+    """A percentage with at most two decimals: “5”, “5%” and “0.05 %” are accepted."""
+
+    limit = Decimal("1e6")
+    invalid_message = _l("Enter a percentage, e.g. 5 or 0.05.")
+    places_message = _l("A percentage has at most two decimals.")
+
+    def clean(self, raw: str) -> str:
+        return raw.replace("％", "%").rstrip("%").strip()
 
 
 def choices(pairs) -> list[SelectChoice]:
