@@ -43,6 +43,15 @@ def home_context(user) -> dict:
             .order_by(Qualification.valid_until).limit(10)
         ).scalars().all()
         context["banned"] = orgs.banned_suppliers(user, today)
+    if user.may(Action.CONTRACT_VIEW) or user.may(Action.OWN_CONTRACTS_VIEW):
+        from contracts.models import ContractState
+        from contracts.services import contract_query
+
+        query = contract_query(user).subquery()
+        counts = {ContractState(state): n for state, n in
+                  db.session.execute(select(query.c.state, func.count()).group_by(query.c.state))}
+        context["contract_counts"] = [(state, counts[state]) for state in ContractState if state in counts]
+        context["contract_total"] = sum(counts.values())
     if user.may(Action.OWN_ORG_VIEW):
         context["organization"] = user.organization
         context["is_supplier"] = user.organization.kind == OrgKind.SUPPLIER
