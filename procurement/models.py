@@ -6,6 +6,7 @@ def import_models():
     from procurement import settings  # noqa: F401
     from procurement.audit import models as audit_models  # noqa: F401
     from procurement.auth import models as auth_models  # noqa: F401
+    from procurement.beneficiaries import models as beneficiary_models  # noqa: F401
     from procurement.catalog import models as catalog_models  # noqa: F401
     from procurement.orgs import models as org_models  # noqa: F401
     from procurement.projects import models as project_models  # noqa: F401

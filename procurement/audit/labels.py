@@ -76,6 +76,11 @@ ACTION_LABELS = {
     "contract.download": _l("Contract PDF downloaded"),
     "document.issue": _l("Document issued"),
     "document.verify": _l("Document verified"),
+    "beneficiary.create": _l("Beneficiary registered"),
+    "beneficiary.update": _l("Beneficiary record changed"),
+    "beneficiary.reveal": _l("Full personal data of a beneficiary viewed"),
+    "beneficiary.assign": _l("Beneficiary assigned to a contract"),
+    "beneficiary.unassign": _l("Beneficiary's assignment ended"),
     "demo.seed": _l("Demo data loaded"),
     "audit.export": _l("Audit log exported"),
     "audit.verify": _l("Audit chain verified"),
@@ -95,6 +100,7 @@ AREA_LABELS = {
     "template": _l("Contract templates"),
     "contract": _l("Contracts"),
     "document": _l("Issued documents"),
+    "beneficiary": _l("Beneficiaries"),
 }
 
 OUTCOME_LABELS = {

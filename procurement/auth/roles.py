@@ -72,6 +72,10 @@ class Action(enum.StrEnum):
     CONTRACT_EDIT = "contract.edit"
     OWN_CONTRACTS_VIEW = "own_contracts.view"  # a supplier: its own signed contracts
     TEMPLATE_EDIT = "template.edit"  # contract templates and their versions
+    BENEFICIARY_VIEW = "beneficiary.view"  # the registry of the user's region
+    BENEFICIARY_EDIT = "beneficiary.edit"  # register, change, assign to contracts
+    BENEFICIARY_REVEAL = "beneficiary.reveal"  # full ID number and health notes, one record at a time, audited
+    ASSIGNED_BENEFICIARIES_VIEW = "assigned_beneficiaries.view"  # a supplier: those assigned to its running contracts
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
 
@@ -98,10 +102,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.CALENDAR_VIEW,
             Action.CONTRACT_VIEW,
             Action.CONTRACT_EDIT,
+            Action.BENEFICIARY_VIEW,
+            Action.BENEFICIARY_EDIT,
+            Action.BENEFICIARY_REVEAL,
         }
     ),
     Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.OWN_BIDS_VIEW,
-                              Action.OWN_CONTRACTS_VIEW}),
+                              Action.OWN_CONTRACTS_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW}),
     Role.FINANCE: frozenset(
         {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW,
          Action.PROJECT_VIEW, Action.BUDGET_VIEW, Action.CONTRACT_VIEW}
