@@ -11,6 +11,7 @@ from procurement.auth.roles import Role
 from procurement.auth.services import _hash
 from procurement.catalog import services as catalog
 from procurement.catalog.models import ListKind, ListStatus, ServiceCategory, ServiceList, TargetGroup
+from procurement.demo.beneficiaries import seed_beneficiaries
 from procurement.demo.catalog_reference import REFERENCE_ITEMS, REFERENCE_TITLE, REFERENCE_YEAR
 from procurement.demo.projects import seed_projects
 from procurement.extensions import db
@@ -218,6 +219,7 @@ def seed_demo() -> dict:
     from contracts.demo import seed_contracts  # contracts build on procurement, not the other way round
 
     counts["contracts"] = seed_contracts(today)
+    counts["beneficiaries"] = seed_beneficiaries(today)
     # Demo logins skip the second factor; this setting only takes effect while demo mode is on.
     store_setting("mfa.enforced", False, None, utcnow())
     append_audit(SYSTEM, "demo.seed", detail={k: v for k, v in counts.items()})
