@@ -31,6 +31,7 @@ from procurement import files
 from procurement.audit.services import append_audit
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
+from procurement.beneficiaries.views import contract_card as beneficiary_card
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.forms import form_status
@@ -208,7 +209,7 @@ def generate(project_id):
 
 # --- the contract page ----------------------------------------------------------------------------
 
-def _render_detail(contract: Contract, status: int = 200, step_form=None):
+def _render_detail(contract: Contract, status: int = 200, step_form=None, assign_form=None):
     today = beijing_today()
     can_edit = services.can_edit_contract(current_user, contract)
     draft = contract.state == ContractState.DRAFT
@@ -242,6 +243,7 @@ def _render_detail(contract: Contract, status: int = 200, step_form=None):
         problems=services.contract_problems(contract) if draft else [], fix_endpoints=FIX_ENDPOINTS,
         forms=forms, step_errors=step_form.form_errors if step_form is not None else [], award_bid=bid,
         can_supplement=can_edit and contract.parent_id is None and not draft, cited=cited,
+        beneficiaries=beneficiary_card(contract, assign_form),
     ), status
 
 

@@ -63,11 +63,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from procurement.admin.views import bp as admin_bp
     from procurement.audit.views import bp as audit_bp
     from procurement.auth.views import bp as auth_bp
+    from procurement.beneficiaries.views import bp as beneficiaries_bp
     from procurement.catalog.views import bp as catalog_bp
     from procurement.orgs.views import bp as orgs_bp
     from procurement.projects.views import bp as projects_bp
 
-    for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp):
+    for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp, beneficiaries_bp):
         app.register_blueprint(bp)
 
     from contracts.setup import init_app as init_contracts

@@ -196,6 +196,12 @@ def update_beneficiary(record: Beneficiary, data: BeneficiaryData, actor: Actor,
                            "guardian_relation", "guardian_phone", "legal_basis_note") if getattr(record, f) != values[f]]
     if record.id_hash != values["id_hash"]:
         changed.append("id_number")
+    # the names of the other changed fields too (never their values: the health notes are sensitive)
+    if crypto.decrypt(record.health_notes_enc) != values["health_notes"]:
+        changed.append("health_notes")
+    changed += [f for f, old, new in (("region", record.region_id, data.region.id),
+                                      ("category", record.category_id, data.category_id),
+                                      ("legal_basis", record.legal_basis, data.legal_basis)) if old != new]
     _apply(record, values, data)
     record.updated_at = utcnow()
     db.session.flush()

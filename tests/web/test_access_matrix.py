@@ -18,10 +18,13 @@ from procurement import files
 from procurement.audit.models import AuditRecord
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Role
-from procurement.catalog.models import ListKind, ListStatus
+from procurement.beneficiaries.models import LegalBasis
+from procurement.beneficiaries.services import BeneficiaryData, assign, create_beneficiary
+from procurement.catalog.models import ListKind, ListStatus, TargetGroup
 from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
 from procurement.projects.models import PerformanceTarget, TargetDirection
+from procurement.rules.identifiers import cid_check_char
 from tests.contract_factories import make_contract
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
 from tests.project_factories import invite, make_bid, make_budget_line, make_line, make_project
@@ -134,6 +137,13 @@ MATRIX = {
     "contracts.version_publish": {"POST": {SYS}},
     "contracts.version_preview_frame": {"GET": {SYS}},
     "contracts.verify": {"GET": EVERYONE, "POST": EVERYONE},
+    "beneficiaries.index": {"GET": {OFF, SUP}},
+    "beneficiaries.new": {"GET": {OFF}, "POST": {OFF}},
+    "beneficiaries.detail": {"GET": {OFF, SUP}},
+    "beneficiaries.reveal": {"POST": {OFF}},
+    "beneficiaries.edit": {"GET": {OFF}, "POST": {OFF}},
+    "beneficiaries.assign": {"POST": {OFF}},
+    "beneficiaries.end_assignment": {"POST": {OFF}},
     "audit.index": {"GET": {AUD}},
     "audit.detail": {"GET": {AUD}},
     "audit.export_csv": {"GET": {AUD}},
@@ -193,12 +203,19 @@ def world():
         "application/pdf"
     template = db.session.execute(select(ContractTemplate).where(ContractTemplate.code == "service-contract")).scalar_one()
     draft = start_draft(template, Actor(users[SYS], "127.0.0.1"))
+    # a beneficiary of the county, assigned to that (running) contract, so its supplier sees the person
+    body = "53062619800101123"
+    person = create_beneficiary(BeneficiaryData(
+        name="测试对象", id_number=body + cid_check_char(body), region=county,
+        category_id=db.session.execute(select(TargetGroup.id)).scalars().first(), legal_basis=LegalBasis.LEGAL_DUTY),
+        Actor(users[OFF], "127.0.0.1"), date(2026, 11, 2))
+    assignment = assign(contract, person, Actor(users[OFF], "127.0.0.1"), date(2026, 11, 2))
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
            "filename": "app.css", "project_id": project.id, "line_id": budget.id, "target_id": target_row.id,
            "bid_id": bid.id, "year": 2026, "contract_id": contract.id, "template_id": template.id,
-           "version_id": draft.id}
+           "version_id": draft.id, "beneficiary_id": person.id, "assignment_id": assignment.id}
     line_ids = {"projects.line_remove": project_line.id}
     org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids
