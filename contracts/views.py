@@ -38,6 +38,7 @@ from procurement.forms import form_status
 from procurement.projects.models import Project, award_bid
 from procurement.rules.clock import beijing_today
 from procurement.rules.money import to_capital
+from procurement.supervision.views import contract_card as report_card
 from procurement.web import date_filter
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
@@ -243,7 +244,7 @@ def _render_detail(contract: Contract, status: int = 200, step_form=None, assign
         problems=services.contract_problems(contract) if draft else [], fix_endpoints=FIX_ENDPOINTS,
         forms=forms, step_errors=step_form.form_errors if step_form is not None else [], award_bid=bid,
         can_supplement=can_edit and contract.parent_id is None and not draft, cited=cited,
-        beneficiaries=beneficiary_card(contract, assign_form),
+        beneficiaries=beneficiary_card(contract, assign_form), reports=report_card(contract),
     ), status
 
 

@@ -67,8 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from procurement.catalog.views import bp as catalog_bp
     from procurement.orgs.views import bp as orgs_bp
     from procurement.projects.views import bp as projects_bp
+    from procurement.supervision.views import bp as supervision_bp
 
-    for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp, beneficiaries_bp):
+    for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp, beneficiaries_bp, supervision_bp):
         app.register_blueprint(bp)
 
     from contracts.setup import init_app as init_contracts

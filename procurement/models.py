@@ -10,3 +10,4 @@ def import_models():
     from procurement.catalog import models as catalog_models  # noqa: F401
     from procurement.orgs import models as org_models  # noqa: F401
     from procurement.projects import models as project_models  # noqa: F401
+    from procurement.supervision import models as supervision_models  # noqa: F401

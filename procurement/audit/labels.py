@@ -81,6 +81,16 @@ ACTION_LABELS = {
     "beneficiary.reveal": _l("Full personal data of a beneficiary viewed"),
     "beneficiary.assign": _l("Beneficiary assigned to a contract"),
     "beneficiary.unassign": _l("Beneficiary's assignment ended"),
+    "report.create": _l("Service report started"),
+    "report.row_add": _l("Delivery added to a service report"),
+    "report.row_remove": _l("Delivery removed from a service report"),
+    "report.narrative": _l("Service report narrative saved"),
+    "report.expenditure": _l("Expenditure added to a service report"),
+    "report.expenditure_remove": _l("Expenditure removed from a service report"),
+    "report.attachment": _l("File attached to a service report"),
+    "report.submit": _l("Service report submitted"),
+    "report.return": _l("Service report returned for correction"),
+    "report.accept": _l("Service report accepted"),
     "demo.seed": _l("Demo data loaded"),
     "audit.export": _l("Audit log exported"),
     "audit.verify": _l("Audit chain verified"),
@@ -101,6 +111,7 @@ AREA_LABELS = {
     "contract": _l("Contracts"),
     "document": _l("Issued documents"),
     "beneficiary": _l("Beneficiaries"),
+    "report": _l("Service reports"),
 }
 
 OUTCOME_LABELS = {

@@ -76,6 +76,8 @@ class Action(enum.StrEnum):
     BENEFICIARY_EDIT = "beneficiary.edit"  # register, change, assign to contracts
     BENEFICIARY_REVEAL = "beneficiary.reveal"  # full ID number and health notes, one record at a time, audited
     ASSIGNED_BENEFICIARIES_VIEW = "assigned_beneficiaries.view"  # a supplier: those assigned to its running contracts
+    REPORT_WRITE = "report.write"  # a supplier: service reports of its running contracts
+    REPORT_REVIEW = "report.review"  # an officer: return or accept them
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
 
@@ -105,10 +107,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.BENEFICIARY_VIEW,
             Action.BENEFICIARY_EDIT,
             Action.BENEFICIARY_REVEAL,
+            Action.REPORT_REVIEW,
         }
     ),
     Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.OWN_BIDS_VIEW,
-                              Action.OWN_CONTRACTS_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW}),
+                              Action.OWN_CONTRACTS_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW, Action.REPORT_WRITE}),
     Role.FINANCE: frozenset(
         {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW,
          Action.PROJECT_VIEW, Action.BUDGET_VIEW, Action.CONTRACT_VIEW}

@@ -35,7 +35,7 @@ class BeneficiaryFilterForm(FlaskForm):
 class BeneficiaryForm(VersionedForm):
     """One person's record; the service checks every field at once (``BeneficiaryInvalid.problems``)."""
 
-    name = _line(_l("Name"), services.NAME_MAX)
+    name = _line(_l("Full name"), services.NAME_MAX)
     id_number = StringField(_l("ID number"), filters=[_strip], render_kw={"autocomplete": "off", "maxlength": 18},
                             validators=[Optional(), Length(max=18, message=_l("An ID number has 18 characters."))])
     region = SelectField(_l("Region"), coerce=str, validate_choice=False)

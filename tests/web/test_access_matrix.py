@@ -25,6 +25,7 @@ from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
 from procurement.projects.models import PerformanceTarget, TargetDirection
 from procurement.rules.identifiers import cid_check_char
+from procurement.supervision.services import RowInput, add_attachment, add_expenditure, add_row, open_report
 from tests.contract_factories import make_contract
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
 from tests.project_factories import invite, make_bid, make_budget_line, make_line, make_project
@@ -144,6 +145,18 @@ MATRIX = {
     "beneficiaries.edit": {"GET": {OFF}, "POST": {OFF}},
     "beneficiaries.assign": {"POST": {OFF}},
     "beneficiaries.end_assignment": {"POST": {OFF}},
+    "supervision.report": {"GET": {OFF, SUP, FIN}},
+    "supervision.attachment": {"GET": {OFF, SUP, FIN}},
+    "supervision.open": {"POST": {SUP}},
+    "supervision.add_row": {"POST": {SUP}},
+    "supervision.remove_row": {"POST": {SUP}},
+    "supervision.narrative": {"POST": {SUP}},
+    "supervision.add_expenditure": {"POST": {SUP}},
+    "supervision.remove_expenditure": {"POST": {SUP}},
+    "supervision.attach": {"POST": {SUP}},
+    "supervision.submit": {"POST": {SUP}},
+    "supervision.return_report": {"POST": {OFF}},
+    "supervision.accept": {"POST": {OFF}},
     "audit.index": {"GET": {AUD}},
     "audit.detail": {"GET": {AUD}},
     "audit.export_csv": {"GET": {AUD}},
@@ -210,12 +223,20 @@ def world():
         category_id=db.session.execute(select(TargetGroup.id)).scalars().first(), legal_basis=LegalBasis.LEGAL_DUTY),
         Actor(users[OFF], "127.0.0.1"), date(2026, 11, 2))
     assignment = assign(contract, person, Actor(users[OFF], "127.0.0.1"), date(2026, 11, 2))
+    # the supplier's service report of November 2026, with a delivery, an expenditure and a file
+    supplier_actor = Actor(users[SUP], "127.0.0.1")
+    report = open_report(contract, date(2026, 11, 1), supplier_actor, date(2026, 11, 2))
+    row = add_row(report, RowInput(body + cid_check_char(body), item.code, date(2026, 11, 2), Decimal("1"), "社工甲"),
+                  supplier_actor)
+    expenditure = add_expenditure(report, "交通费", Decimal("100.00"), None, supplier_actor)
+    attachment = add_attachment(report, b"\x89PNG\r\n\x1a\n" + b"0" * 64, "签到表.png", supplier_actor)
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
            "filename": "app.css", "project_id": project.id, "line_id": budget.id, "target_id": target_row.id,
            "bid_id": bid.id, "year": 2026, "contract_id": contract.id, "template_id": template.id,
-           "version_id": draft.id, "beneficiary_id": person.id, "assignment_id": assignment.id}
+           "version_id": draft.id, "beneficiary_id": person.id, "assignment_id": assignment.id,
+           "report_id": report.id, "row_id": row.id, "expenditure_id": expenditure.id, "attachment_id": attachment.id}
     line_ids = {"projects.line_remove": project_line.id}
     org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids

@@ -1,0 +1,397 @@
+"""Service-report pages (服务报告): the supplier writes the report of a period, the officer returns or accepts it."""
+
+import io
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from procurement import files
+from procurement.auth.permissions import current_actor, require
+from procurement.auth.roles import Action
+from procurement.errors import AccessDenied, ConflictError, DomainError
+from procurement.extensions import db
+from procurement.rules.clock import beijing_today
+from procurement.supervision import services
+from procurement.supervision.forms import (
+    AcceptForm,
+    AttachmentForm,
+    ExpenditureForm,
+    NarrativeForm,
+    OpenForm,
+    ReturnForm,
+    RowForm,
+    SubmitForm,
+)
+from procurement.supervision.models import DeliveryRow, Expenditure, ReportAttachment, ServiceReport
+
+bp = Blueprint("supervision", __name__, url_prefix="/reports")
+
+#: Delivery rows on one page of a report.
+ROWS_PER_PAGE = 200
+#: A service's field names where the form's differ.
+FIELD_NAMES = {"beneficiary": "id_number"}
+#: The most per-row reasons read from one return form (one page of rows).
+MAX_ROW_REASONS = ROWS_PER_PAGE
+
+
+def _int_arg(name, low=1, high=2**31 - 1):
+    value = request.args.get(name, type=int)
+    return value if value is not None and low <= value <= high else None
+
+
+# --- loading and access ------------------------------------------------------------------------
+
+def _viewable(report_id: int) -> ServiceReport:
+    """The report, or 404 when the user may not see it (its existence is not revealed)."""
+    report = db.get_or_404(ServiceReport, report_id)
+    if not services.can_view_report(current_user, report):
+        abort(404)
+    return report
+
+
+def _writable(report_id: int) -> ServiceReport:
+    report = _viewable(report_id)
+    if not services.can_write(current_user, report.contract):
+        abort(403)
+    return report
+
+
+def _reviewable(report_id: int) -> ServiceReport:
+    report = _viewable(report_id)
+    if not services.can_review(current_user, report):
+        abort(403)
+    return report
+
+
+def _to_report(report_id: int, message: str | None = None, anchor: str | None = None, category="success"):
+    if message:
+        flash(message, category)
+    return redirect(url_for("supervision.report", report_id=report_id, _anchor=anchor))
+
+
+def show_problems(form, exc: DomainError) -> None:
+    """Every problem of a refusal next to its field, or at the top of the page when the form has no such field."""
+    if isinstance(exc, AccessDenied):
+        raise exc
+    problems = getattr(exc, "problems", None) or [(exc.field or "", exc.message)]
+    for field, message in problems:
+        name = FIELD_NAMES.get(field, field)
+        if name and name in form and name not in ("version", "csrf_token"):
+            form[name].errors = list(form[name].errors) + [message]
+        elif message not in form.form_errors:
+            form.form_errors.append(message)
+
+
+def _save(form, report_id: int, change, done):
+    """Run one service call: commit and return ``(done(result), None)``, or ``(None, status)`` with the refusal
+    on the form: 409 after an edit conflict (the form then carries the new version), else 400."""
+    try:
+        result = change()
+    except ConflictError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        report = db.session.get(ServiceReport, report_id)
+        if "version" in form:
+            form.version.data = str(report.version)
+        return None, 409
+    except DomainError as exc:
+        db.session.rollback()
+        show_problems(form, exc)
+        return None, 400
+    db.session.commit()
+    return done(result), None
+
+
+# --- the contract page's card ------------------------------------------------------------------
+
+def contract_card(contract) -> dict | None:
+    """The "Service reports" card of a contract page: None for a draft."""
+    from contracts.models import ContractState
+
+    if contract.state == ContractState.DRAFT:
+        return None
+    today = beijing_today()
+    reports = services.reports_of(contract)
+    periods = [{"period": period, "report": reports.get(period.start), "started": period.start <= today}
+               for period in services.periods_of(contract)]
+    progress = [{"item": item, "rate": item.rate} for item in services.delivered_by_item(contract)]
+    can_write = services.can_write(current_user, contract)
+    return {"periods": periods, "progress": progress, "reached": services.beneficiaries_reached(contract),
+            "can_write": can_write}
+
+
+# --- the report page ---------------------------------------------------------------------------
+
+def _render_report(report: ServiceReport, status: int = 200, **sent):
+    """The report page; ``sent`` are forms sent back with their errors (the others are fresh)."""
+    contract = report.contract
+    row_reasons = sent.pop("row_reasons", None) or {}
+    can_write = services.can_write(current_user, report.contract) and report.state.supplier_may_edit
+    can_review = services.can_review(current_user, report) and report.state.awaiting_review
+    page = db.paginate(db.select(DeliveryRow).where(DeliveryRow.report_id == report.id)
+                       .order_by(DeliveryRow.delivered_on, DeliveryRow.id),
+                       page=_int_arg("page") or 1, per_page=ROWS_PER_PAGE, error_out=False)
+    forms = {}
+    if can_write:
+        forms["row"] = sent.get("row") or RowForm(formdata=None, contract=contract)
+        narrative = sent.get("narrative")
+        if narrative is None:
+            narrative = NarrativeForm(formdata=None)
+            narrative.narrative.data = report.narrative
+            narrative.version.data = str(report.version)
+        forms["narrative"] = narrative
+        forms["expenditure"] = sent.get("expenditure") or ExpenditureForm(formdata=None)
+        forms["attachment"] = sent.get("attachment") or AttachmentForm(formdata=None)
+        forms["submit"] = sent.get("submit") or _versioned(SubmitForm, report)
+    if can_review:
+        forms["return"] = sent.get("return") or _versioned(ReturnForm, report)
+        forms["accept"] = sent.get("accept") or _versioned(AcceptForm, report)
+    problems = []
+    for form in sent.values():
+        problems.extend(message for message in form.form_errors if message not in problems)
+    expenditures = list(report.expenditures)
+    return render_template(
+        "supervision/report.html", report=report, contract=contract, page=page, forms=forms,
+        can_write=can_write, can_review=can_review, problems=problems, expenditures=expenditures,
+        expenditure_total=sum((e.amount for e in expenditures), Decimal("0.00")),
+        row_reasons=row_reasons,
+    ), status
+
+
+def _versioned(form_class, report: ServiceReport):
+    form = form_class(formdata=None)
+    form.version.data = str(report.version)
+    return form
+
+
+@bp.route("/<int:report_id>")
+@require(Action.CONTRACT_VIEW, Action.OWN_CONTRACTS_VIEW)
+def report(report_id):
+    return _render_report(_viewable(report_id))
+
+
+# --- opening a period ----------------------------------------------------------------------------
+
+@bp.route("/open/<int:contract_id>", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def open(contract_id):  # noqa: A001 - the endpoint's fixed name
+    from contracts.models import Contract
+    from contracts.services import can_view_contract
+
+    contract = db.get_or_404(Contract, contract_id)
+    if not can_view_contract(current_user, contract):
+        abort(404)
+    if not services.can_write(current_user, contract):
+        abort(403)
+    form = OpenForm()
+    target = url_for("contracts.detail", contract_id=contract.id, _anchor="reports")
+    if not form.validate_on_submit():
+        flash(_("Choose a reporting period."), "danger")
+        return redirect(target)
+    try:
+        period_start = date.fromisoformat((form.period.data or "").strip())
+    except ValueError:
+        flash(_("Choose a reporting period."), "danger")
+        return redirect(target)
+    try:
+        record = services.open_report(contract, period_start, current_actor(), beijing_today())
+    except AccessDenied:
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(target)
+    db.session.commit()
+    return redirect(url_for("supervision.report", report_id=record.id))
+
+
+# --- delivery rows --------------------------------------------------------------------------------
+
+@bp.route("/<int:report_id>/rows", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def add_row(report_id):
+    report = _writable(report_id)
+    form = RowForm(contract=report.contract)
+    if form.validate_on_submit():
+        row = services.RowInput(id_number=(form.id_number.data or "").strip().upper(), item_code=form.item.data or "",
+                                delivered_on=form.delivered_on.data, quantity=form.quantity.data,
+                                worker=form.worker.data or "", note=form.note.data or "")
+        response, status = _save(form, report_id, lambda: services.add_row(report, row, current_actor()),
+                                 lambda _r: _to_report(report_id, _("The delivery has been added."), "rows"))
+        if response is not None:
+            return response
+    else:
+        status = 400
+    return _render_report(db.session.get(ServiceReport, report_id), status, row=form)
+
+
+@bp.route("/rows/<int:row_id>/remove", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def remove_row(row_id):
+    row = db.get_or_404(DeliveryRow, row_id)
+    report = _writable(row.report_id)
+    try:
+        services.remove_row(row, current_actor())
+    except AccessDenied:
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_report(db.session.get(ServiceReport, report.id), 400, refusal=_Refusal(exc.message))
+    db.session.commit()
+    return _to_report(report.id, _("The delivery has been removed."), "rows")
+
+
+class _Refusal:
+    """A refusal of a button with no form of its own, shown at the top of the page."""
+
+    def __init__(self, message: str):
+        self.form_errors = [message]
+
+
+# --- narrative, expenditures, attachments ----------------------------------------------------------
+
+@bp.route("/<int:report_id>/narrative", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def narrative(report_id):
+    report = _writable(report_id)
+    form = NarrativeForm()
+    status = 400
+    if form.validate_on_submit():
+        response, status = _save(form, report_id, lambda: services.save_narrative(
+            report, form.narrative.data or "", current_actor(), expected_version=form.loaded_version()),
+            lambda _r: _to_report(report_id, _("The narrative has been saved."), "narrative"))
+        if response is not None:
+            return response
+    return _render_report(db.session.get(ServiceReport, report_id), status, narrative=form)
+
+
+@bp.route("/<int:report_id>/expenditures", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def add_expenditure(report_id):
+    report = _writable(report_id)
+    form = ExpenditureForm()
+    status = 400
+    if form.validate_on_submit():
+        response, status = _save(form, report_id, lambda: services.add_expenditure(
+            report, form.purpose.data or "", form.amount.data, form.note.data, current_actor()),
+            lambda _r: _to_report(report_id, _("The expenditure has been added."), "expenditures"))
+        if response is not None:
+            return response
+    return _render_report(db.session.get(ServiceReport, report_id), status, expenditure=form)
+
+
+@bp.route("/expenditures/<int:expenditure_id>/remove", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def remove_expenditure(expenditure_id):
+    record = db.get_or_404(Expenditure, expenditure_id)
+    report = _writable(record.report_id)
+    try:
+        services.remove_expenditure(record, current_actor())
+    except AccessDenied:
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_report(db.session.get(ServiceReport, report.id), 400, refusal=_Refusal(exc.message))
+    db.session.commit()
+    return _to_report(report.id, _("The expenditure has been removed."), "expenditures")
+
+
+@bp.route("/<int:report_id>/attachments", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def attach(report_id):
+    report = _writable(report_id)
+    form = AttachmentForm()
+    status = 400
+    if form.validate_on_submit():
+        upload = form.attachment.data
+        if not upload:
+            form.attachment.errors = [_("Choose a file.")]
+        else:
+            data, name = upload.read(), upload.filename or ""
+            response, status = _save(form, report_id, lambda: services.add_attachment(
+                report, data, name, current_actor()),
+                lambda record: _to_report(report_id, _("%(name)s has been attached.", name=record.name),
+                                          "attachments"))
+            if response is not None:
+                return response
+    return _render_report(db.session.get(ServiceReport, report_id), status, attachment=form)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@require(Action.CONTRACT_VIEW, Action.OWN_CONTRACTS_VIEW)
+def attachment(attachment_id):
+    record = db.get_or_404(ReportAttachment, attachment_id)
+    _viewable(record.report_id)
+    data = files.load(record.sha256)
+    if data is None:
+        abort(404)
+    response = send_file(io.BytesIO(data), mimetype=record.media_type or "application/octet-stream",
+                         as_attachment=True, download_name=record.name)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(record.name)}"
+    return response
+
+
+# --- submission and review -------------------------------------------------------------------------
+
+@bp.route("/<int:report_id>/submit", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def submit(report_id):
+    report = _writable(report_id)
+    form = SubmitForm()
+    status = 400
+    if form.validate_on_submit():
+        response, status = _save(form, report_id, lambda: services.submit_report(
+            report, current_actor(), expected_version=form.loaded_version()),
+            lambda changed: _to_report(report_id, _("The report has been submitted for review.") if changed
+                                       else _("The report had already been submitted."),
+                                       category="success" if changed else "info"))
+        if response is not None:
+            return response
+    return _render_report(db.session.get(ServiceReport, report_id), status, submit=form)
+
+
+def _row_reasons() -> dict[int, str]:
+    """The per-row reasons of the return form (``row_<id>``), capped to one page of rows."""
+    reasons = {}
+    for key, value in request.form.items():
+        if not key.startswith("row_") or not key[4:].isdigit() or len(key) > 16:
+            continue
+        reasons[int(key[4:])] = value or ""
+        if len(reasons) >= MAX_ROW_REASONS:
+            break
+    return reasons
+
+
+@bp.route("/<int:report_id>/return", methods=["POST"])
+@require(Action.REPORT_REVIEW)
+def return_report(report_id):
+    report = _reviewable(report_id)
+    form = ReturnForm()
+    reasons = _row_reasons()
+    status = 400
+    if form.validate_on_submit():
+        response, status = _save(form, report_id, lambda: services.return_report(
+            report, form.reason.data, reasons, current_actor(), expected_version=form.loaded_version()),
+            lambda _r: _to_report(report_id, _("The report has been returned to the supplier for correction.")))
+        if response is not None:
+            return response
+    return _render_report(db.session.get(ServiceReport, report_id), status, row_reasons=reasons, **{"return": form})
+
+
+@bp.route("/<int:report_id>/accept", methods=["POST"])
+@require(Action.REPORT_REVIEW)
+def accept(report_id):
+    report = _reviewable(report_id)
+    form = AcceptForm()
+    status = 400
+    if form.validate_on_submit():
+        response, status = _save(form, report_id, lambda: services.accept_report(
+            report, current_actor(), expected_version=form.loaded_version()),
+            lambda _r: _to_report(report_id, _("The report has been accepted; its deliveries count.")))
+        if response is not None:
+            return response
+    return _render_report(db.session.get(ServiceReport, report_id), status, accept=form)
