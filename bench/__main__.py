@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import contracts, pages, projects
+from bench import contracts, imports, pages, projects
 
 BENCHMARKS = {
     "catalog_list": pages.catalog_list,
@@ -11,6 +11,8 @@ BENCHMARKS = {
     "project_list": projects.project_list,
     "deadlines": projects.deadlines,
     "contract_pdf": contracts.contract_pdf,
+    "import": imports.import_rows,
+    "contract_page": imports.contract_page,
 }
 
 

@@ -76,6 +76,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_contracts(app)
 
+    from procurement import tasks
+
+    tasks.init_app(app)
+
     from procurement.cli import register_cli
 
     register_cli(app)

@@ -31,6 +31,8 @@ def defaults(instance_path: str) -> dict:
         # Uploads (scans of sealed contracts, attachments): outside the web root, checked by content
         "FILE_STORE": str(Path(instance_path) / "files"),
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+        # Background jobs (huey): run at once instead of queueing (tests; a machine without the worker)
+        "HUEY_IMMEDIATE": False,
         # Prepare the PDF fonts and stylesheets when the app starts, so the first document is fast
         "PDF_WARM_UP": True,
         # Sessions: the cookie only carries a random session id; the session

@@ -27,6 +27,7 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,  # tests/web/test_security.py turns it on and checks every form
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
     "DEMO_MODE": False,
+    "HUEY_IMMEDIATE": True,  # background jobs run at once, in the request (one test uses a real consumer)
 }
 
 

@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "report.submit": _l("Service report submitted"),
     "report.return": _l("Service report returned for correction"),
     "report.accept": _l("Service report accepted"),
+    "report.import": _l("Delivery rows uploaded to a service report"),
     "demo.seed": _l("Demo data loaded"),
     "audit.export": _l("Audit log exported"),
     "audit.verify": _l("Audit chain verified"),

@@ -20,3 +20,14 @@ document.querySelectorAll("input[data-check-all]").forEach(function (box) {
     });
   });
 });
+
+// --- import jobs (supervision/import_job.html) ---
+// An element with data-refresh="N" reloads the page after N seconds (the progress of a running import).
+(function () {
+  const element = document.querySelector("[data-refresh]");
+  const seconds = element ? parseFloat(element.dataset.refresh) : NaN;
+  if (seconds > 0) {
+    window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
+  }
+})();
+// --- end of import jobs ---

@@ -62,6 +62,16 @@ class AttachmentForm(FlaskForm):
     attachment = FileField(_l("Attachment"), description=_l("A sign-in sheet, photo or receipt: PDF, JPEG or PNG."))
 
 
+class ImportForm(FlaskForm):
+    """A file of delivery rows (Excel or CSV, the template's columns): checked all or nothing."""
+
+    file = FileField(_l("File of deliveries"),
+                     description=_l("Excel (.xlsx) or CSV with the template's columns; every row is checked and "
+                                    "nothing is imported unless all rows are good."),
+                     render_kw={"accept": ".xlsx,.csv,application/vnd.openxmlformats-officedocument."
+                                          "spreadsheetml.sheet,text/csv"})
+
+
 class SubmitForm(VersionedForm):
     pass
 

@@ -124,3 +124,49 @@ class ReportAttachment(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     __table_args__ = (UniqueConstraint("report_id", "sha256"),)
+
+
+class ImportState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"  # every row imported
+    REFUSED = "refused"  # the file had bad rows: nothing imported, an error file to download
+    FAILED = "failed"  # the file could not be read at all
+
+    @property
+    def label(self) -> str:
+        return _(IMPORT_STATE_MSGIDS[self])
+
+    @property
+    def finished(self) -> bool:
+        return self in (ImportState.DONE, ImportState.REFUSED, ImportState.FAILED)
+
+
+IMPORT_STATE_MSGIDS = {
+    ImportState.QUEUED: N_("Waiting"),
+    ImportState.RUNNING: N_("Checking the rows"),
+    ImportState.DONE: N_("Imported"),
+    ImportState.REFUSED: N_("Refused: bad rows"),
+    ImportState.FAILED: N_("The file could not be read"),
+}
+
+
+class ImportJob(db.Model):
+    """An upload of delivery rows into a report, checked and imported all or nothing (in the background if large)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("service_report.id"), index=True)
+    file_sha256: Mapped[str] = mapped_column(String(64))  # the upload, in the file store
+    file_name: Mapped[str] = mapped_column(String(128))
+    state: Mapped[ImportState] = mapped_column(enum_column(ImportState, 16))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_file_sha256: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("processed >= 0 AND processed <= total OR total = 0", name="progress"),)

@@ -4,7 +4,7 @@ States: draft → submitted → returned (reasons overall or per row) → resubm
 unique per (report, beneficiary, item, day, worker), so a repeated submission never duplicates a delivery.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -126,6 +126,7 @@ class RowContext:
     items: dict  # item code → item id, of the contract's lines
     assigned: dict  # beneficiary id → [(from, until or None)]
     hashes: dict  # keyed hash → beneficiary id, filled as numbers are seen
+    typed: dict = field(default_factory=dict)  # the number as typed → beneficiary id (or None)
 
     @classmethod
     def of(cls, report: ServiceReport) -> "RowContext":
@@ -141,14 +142,25 @@ class RowContext:
             assigned.setdefault(beneficiary_id, []).append((start, end))
         return cls(report, items, assigned, {})
 
+    def preload_assigned(self) -> None:
+        """The keyed hashes of everyone ever assigned to the contract, in one query (for an import)."""
+        if self.assigned:
+            self.hashes.update(db.session.execute(select(Beneficiary.id_hash, Beneficiary.id).where(
+                Beneficiary.id.in_(list(self.assigned)))).all())
+
     def beneficiary_id(self, id_number: str) -> int | None:
+        # an import names the same people thousands of times: remember each typed number's answer
+        if id_number in self.typed:
+            return self.typed[id_number]
         try:
             number = check_citizen_id(id_number)
         except ValueError:
+            self.typed[id_number] = None
             return None
         digest = crypto.keyed_hash(number)
         if digest not in self.hashes:
             self.hashes[digest] = db.session.scalar(select(Beneficiary.id).where(Beneficiary.id_hash == digest))
+        self.typed[id_number] = self.hashes[digest]
         return self.hashes[digest]
 
     def is_assigned(self, beneficiary_id: int, day: date | None) -> bool:

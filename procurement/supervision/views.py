@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,19 +14,27 @@ from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
-from procurement.rules.clock import beijing_today
-from procurement.supervision import services
+from procurement.rules.clock import beijing_today, utcnow
+from procurement.supervision import imports, services
 from procurement.supervision.forms import (
     AcceptForm,
     AttachmentForm,
     ExpenditureForm,
+    ImportForm,
     NarrativeForm,
     OpenForm,
     ReturnForm,
     RowForm,
     SubmitForm,
 )
-from procurement.supervision.models import DeliveryRow, Expenditure, ReportAttachment, ServiceReport
+from procurement.supervision.models import (
+    DeliveryRow,
+    Expenditure,
+    ImportJob,
+    ImportState,
+    ReportAttachment,
+    ServiceReport,
+)
 
 bp = Blueprint("supervision", __name__, url_prefix="/reports")
 
@@ -36,6 +44,9 @@ ROWS_PER_PAGE = 200
 FIELD_NAMES = {"beneficiary": "id_number"}
 #: The most per-row reasons read from one return form (one page of rows).
 MAX_ROW_REASONS = ROWS_PER_PAGE
+#: Import jobs listed on a report page.
+RECENT_IMPORTS = 10
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _int_arg(name, low=1, high=2**31 - 1):
@@ -146,6 +157,7 @@ def _render_report(report: ServiceReport, status: int = 200, **sent):
         forms["narrative"] = narrative
         forms["expenditure"] = sent.get("expenditure") or ExpenditureForm(formdata=None)
         forms["attachment"] = sent.get("attachment") or AttachmentForm(formdata=None)
+        forms["upload"] = sent.get("upload") or ImportForm(formdata=None)
         forms["submit"] = sent.get("submit") or _versioned(SubmitForm, report)
     if can_review:
         forms["return"] = sent.get("return") or _versioned(ReturnForm, report)
@@ -154,11 +166,15 @@ def _render_report(report: ServiceReport, status: int = 200, **sent):
     for form in sent.values():
         problems.extend(message for message in form.form_errors if message not in problems)
     expenditures = list(report.expenditures)
+    import_jobs = []
+    if can_write:
+        import_jobs = db.session.scalars(db.select(ImportJob).where(ImportJob.report_id == report.id)
+                                         .order_by(ImportJob.id.desc()).limit(RECENT_IMPORTS)).all()
     return render_template(
         "supervision/report.html", report=report, contract=contract, page=page, forms=forms,
         can_write=can_write, can_review=can_review, problems=problems, expenditures=expenditures,
         expenditure_total=sum((e.amount for e in expenditures), Decimal("0.00")),
-        row_reasons=row_reasons,
+        row_reasons=row_reasons, import_jobs=import_jobs,
     ), status
 
 
@@ -395,3 +411,84 @@ def accept(report_id):
         if response is not None:
             return response
     return _render_report(db.session.get(ServiceReport, report_id), status, accept=form)
+
+
+# --- bulk import of delivery rows (Excel or CSV) ----------------------------------------------------
+
+@bp.route("/import-template.xlsx")
+@require(Action.REPORT_WRITE)
+def import_template():
+    return send_file(io.BytesIO(imports.template_workbook()), mimetype=XLSX, as_attachment=True,
+                     download_name="服务记录导入模板.xlsx")
+
+
+def _run_now(job: ImportJob) -> None:
+    """Check and import a job in this request; an unexpected error leaves the job FAILED, nothing imported."""
+    job_id = job.id
+    try:
+        imports.run_import(job)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("import job %s failed", job_id)
+        job = db.session.get(ImportJob, job_id)
+        job.state, job.finished_at = ImportState.FAILED, utcnow()
+        job.message = _("The import stopped on an unexpected error; nothing was imported.")
+        db.session.commit()
+
+
+def _start_import(report: ServiceReport, data: bytes, name: str) -> ImportJob:
+    """Refuse at once a file whose name promises a workbook but whose content is text (a renamed .txt)."""
+    if data and name.lower().endswith(".xlsx") and imports.kind_of(data) != "xlsx":
+        raise imports.ImportRefused(_("“%(name)s” is named .xlsx but is not an Excel workbook; save it again as "
+                                      ".xlsx or CSV.", name=name), field="file")
+    return imports.start_import(report, data, name, current_actor())
+
+
+@bp.route("/<int:report_id>/import", methods=["POST"])
+@require(Action.REPORT_WRITE)
+def import_rows(report_id):
+    from procurement import tasks
+
+    report = _writable(report_id)
+    form = ImportForm()
+    status = 400
+    if form.validate_on_submit():
+        upload = form.file.data
+        if not upload:
+            form.file.errors = [_("Choose a file.")]
+        else:
+            data, name = upload.stream.read(imports.MAX_BYTES + 1), upload.filename or ""
+            job, status = _save(form, report_id, lambda: _start_import(report, data, name), lambda record: record)
+            if job is not None:
+                if len(data) <= imports.BACKGROUND_BYTES or current_app.config.get("HUEY_IMMEDIATE"):
+                    _run_now(job)
+                else:
+                    tasks.import_delivery_rows(job.id)
+                return redirect(url_for("supervision.import_job", job_id=job.id))
+    return _render_report(db.session.get(ServiceReport, report_id), status, upload=form)
+
+
+def _viewable_job(job_id: int) -> ImportJob:
+    """The job, or 404 when the user may not see its report (the supplier's users and the contract's officers)."""
+    job = db.get_or_404(ImportJob, job_id)
+    _viewable(job.report_id)
+    return job
+
+
+@bp.route("/imports/<int:job_id>")
+@require(Action.CONTRACT_VIEW, Action.OWN_CONTRACTS_VIEW)
+def import_job(job_id):
+    job = _viewable_job(job_id)
+    report = db.session.get(ServiceReport, job.report_id)
+    return render_template("supervision/import_job.html", job=job, report=report, contract=report.contract)
+
+
+@bp.route("/imports/<int:job_id>/errors.xlsx")
+@require(Action.CONTRACT_VIEW, Action.OWN_CONTRACTS_VIEW)
+def import_errors(job_id):
+    job = _viewable_job(job_id)
+    data = files.load(job.error_file_sha256) if job.error_file_sha256 else None
+    if data is None:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="错误报告.xlsx")

@@ -25,6 +25,7 @@ from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
 from procurement.projects.models import PerformanceTarget, TargetDirection
 from procurement.rules.identifiers import cid_check_char
+from procurement.supervision.imports import COLUMNS, run_import, start_import
 from procurement.supervision.services import RowInput, add_attachment, add_expenditure, add_row, open_report
 from tests.contract_factories import make_contract
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user, region
@@ -157,6 +158,10 @@ MATRIX = {
     "supervision.submit": {"POST": {SUP}},
     "supervision.return_report": {"POST": {OFF}},
     "supervision.accept": {"POST": {OFF}},
+    "supervision.import_template": {"GET": {SUP}},
+    "supervision.import_rows": {"POST": {SUP}},
+    "supervision.import_job": {"GET": {OFF, SUP, FIN}},
+    "supervision.import_errors": {"GET": {OFF, SUP, FIN}},
     "audit.index": {"GET": {AUD}},
     "audit.detail": {"GET": {AUD}},
     "audit.export_csv": {"GET": {AUD}},
@@ -230,13 +235,17 @@ def world():
                   supplier_actor)
     expenditure = add_expenditure(report, "交通费", Decimal("100.00"), None, supplier_actor)
     attachment = add_attachment(report, b"\x89PNG\r\n\x1a\n" + b"0" * 64, "签到表.png", supplier_actor)
+    # an upload refused for a bad row, so its error file can be downloaded
+    bad = (",".join(COLUMNS) + "\n11010119900307001X,X,2026-11-02,1,社工甲,\n").encode()
+    job = run_import(start_import(report, bad, "bad.csv", supplier_actor))
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
            "filename": "app.css", "project_id": project.id, "line_id": budget.id, "target_id": target_row.id,
            "bid_id": bid.id, "year": 2026, "contract_id": contract.id, "template_id": template.id,
            "version_id": draft.id, "beneficiary_id": person.id, "assignment_id": assignment.id,
-           "report_id": report.id, "row_id": row.id, "expenditure_id": expenditure.id, "attachment_id": attachment.id}
+           "report_id": report.id, "row_id": row.id, "expenditure_id": expenditure.id, "attachment_id": attachment.id,
+           "job_id": job.id}
     line_ids = {"projects.line_remove": project_line.id}
     org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids
