@@ -8,7 +8,7 @@ record at a time to officers, and every such view is an audit record.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from procurement import crypto
 from procurement.audit.services import Actor, append_audit
@@ -238,6 +238,26 @@ def reveal(record: Beneficiary, what: str, actor: Actor) -> str | None:
 def assignments_of(contract) -> list[Assignment]:
     return list(db.session.execute(select(Assignment).where(Assignment.contract_id == contract.id)
                                    .order_by(Assignment.assigned_on, Assignment.id)).scalars())
+
+
+def visible_assignments(contract, user, today: date, page: int = 1, per_page: int = 50) -> tuple[list[Assignment], int]:
+    """One page of the contract's assignments the user may see, and how many there are: officers those of
+    people in their region, a supplier the people its running contract serves today."""
+    query = select(Assignment).join(Beneficiary, Beneficiary.id == Assignment.beneficiary_id).where(
+        Assignment.contract_id == contract.id)
+    if user.may(Action.BENEFICIARY_VIEW):
+        query = query.join(Region, Beneficiary.region_id == Region.id).where(
+            Region.path.startswith(user.organization.region.path))
+    elif (user.may(Action.ASSIGNED_BENEFICIARIES_VIEW) and contract.supplier_id == user.organization_id
+          and contract.state.value in RUNNING_STATES and contract.term_start <= today <= contract.term_end):
+        query = query.where(Assignment.assigned_on <= today, or_(Assignment.ended_on.is_(None),
+                                                                 Assignment.ended_on >= today))
+    else:
+        return [], 0
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(Assignment.assigned_on.desc(), Assignment.id.desc())
+                              .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    return list(rows), total
 
 
 def active_assignment(contract, beneficiary: Beneficiary, on: date) -> Assignment | None:

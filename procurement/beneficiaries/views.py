@@ -222,6 +222,10 @@ def reveal(beneficiary_id):
 
 # --- assignment to contracts --------------------------------------------------------------------------
 
+#: People per page of the contract page's card (a county contract may serve thousands).
+CARD_PAGE_SIZE = 50
+
+
 def contract_card(contract, assign_form: AssignForm | None = None) -> dict | None:
     """The "Assigned beneficiaries" card of a contract page, or None for users who see no beneficiaries."""
     from contracts.services import can_edit_contract
@@ -229,20 +233,14 @@ def contract_card(contract, assign_form: AssignForm | None = None) -> dict | Non
     if not (current_user.may(Action.BENEFICIARY_VIEW) or current_user.may(Action.ASSIGNED_BENEFICIARIES_VIEW)):
         return None
     today = beijing_today()
-    rows = []
-    for assignment in services.assignments_of(contract):
-        person = assignment.beneficiary
-        if current_user.may(Action.BENEFICIARY_VIEW):
-            visible = services.can_view(current_user, person, today)
-        else:  # a supplier: the people its running contract serves today
-            visible = (assignment.assigned_on <= today and (assignment.ended_on is None or assignment.ended_on >= today)
-                       and services.can_view(current_user, person, today))
-        if visible:
-            rows.append(assignment)
+    page = request.args.get("people_page", 1, type=int) or 1
+    page = page if 1 <= page <= 100_000 else 1
+    rows, total = services.visible_assignments(contract, current_user, today, page, CARD_PAGE_SIZE)
     can_assign = current_user.may(Action.BENEFICIARY_EDIT) and can_edit_contract(current_user, contract)
     if can_assign and assign_form is None:
         assign_form = AssignForm(formdata=None)
-    return {"rows": rows, "can_assign": can_assign, "assign_form": assign_form, "today": today,
+    return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // CARD_PAGE_SIZE)),
+            "can_assign": can_assign, "assign_form": assign_form, "today": today,
             "end_form": EndAssignmentForm(formdata=None) if can_assign else None}
 
 
