@@ -2,13 +2,15 @@
 # ruff: noqa: F811 - the `world` fixture of test_reports is imported and requested by name
 
 import io
+import os
 import signal
 import time
 from datetime import date
 
 import pytest
+import redis
 from huey.consumer import Consumer
-from huey.storage import SqliteStorage
+from huey.storage import RedisStorage, SqliteStorage
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -143,19 +145,20 @@ def test_more_rows_than_allowed_are_refused(world, monkeypatch):
     assert job.state == ImportState.FAILED and rows_in_db() == 0
 
 
-def test_a_real_worker_runs_the_job_and_commits_progress(world, tmp_path, app):
-    """The huey consumer, in a thread, picks the job from a SQLite queue and imports the rows."""
+def _through_a_worker(world, app, storage) -> ImportJob:
+    """Enqueue an import on ``storage`` and let a huey consumer (one worker thread) run it."""
     report = open_(world)
     job = imports.start_import(report, xlsx(good_rows(world, 6)), "rows.xlsx", actor(world.writer))
     db.session.commit()
     job_id = job.id
     tasks.init_app(app)
     tasks.huey.immediate = False
-    storage = tasks.huey.storage
-    tasks.huey.storage = SqliteStorage("procurement-test", filename=str(tmp_path / "queue.db"))
+    configured = tasks.huey.storage
+    tasks.huey.storage = storage
     consumer = Consumer(tasks.huey, workers=1, periodic=False, check_worker_health=False)
     started = False
     try:
+        tasks.huey.flush()
         tasks.import_delivery_rows(job_id)  # enqueued, not run
         assert tasks.huey.pending_count() == 1
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
@@ -167,13 +170,29 @@ def test_a_real_worker_runs_the_job_and_commits_progress(world, tmp_path, app):
             if db.session.get(ImportJob, job_id).state.finished:
                 break
             time.sleep(0.1)
-        finished = db.session.get(ImportJob, job_id)
-        assert finished.state == ImportState.DONE and finished.imported == 6
-        assert rows_in_db() == 6
+        return db.session.get(ImportJob, job_id)
     finally:
         if started:
             consumer.stop(graceful=True)
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
-        tasks.huey.storage = storage
+        tasks.huey.storage = configured
         tasks.huey.immediate = True
+
+
+def test_a_real_worker_runs_the_job_from_a_sqlite_queue(world, tmp_path, app):
+    finished = _through_a_worker(world, app, SqliteStorage("procurement-test", filename=str(tmp_path / "queue.db")))
+    assert finished.state == ImportState.DONE and finished.imported == 6
+    assert rows_in_db() == 6
+
+
+def test_a_real_worker_runs_the_job_from_redis(world, app):
+    """RedisHuey, the production queue when FLASK_REDIS_URL is set (Redis at 127.0.0.1:6379 on the CI machine)."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    finished = _through_a_worker(world, app, RedisStorage("procurement-test", url=url))
+    assert finished.state == ImportState.DONE and finished.imported == 6
+    assert rows_in_db() == 6
