@@ -249,16 +249,21 @@ def add_row(report_id):
 @require(Action.REPORT_WRITE)
 def remove_row(row_id):
     row = db.get_or_404(DeliveryRow, row_id)
-    report = _writable(row.report_id)
+    return _remove(_writable(row.report_id), lambda: services.remove_row(row, current_actor()),
+                   _("The delivery has been removed."), "rows")
+
+
+def _remove(report: ServiceReport, change, message: str, anchor: str):
+    """A remove button (no form of its own): done and back to the report, or the refusal at the top of the page."""
     try:
-        services.remove_row(row, current_actor())
+        change()
     except AccessDenied:
         raise
     except DomainError as exc:
         db.session.rollback()
         return _render_report(db.session.get(ServiceReport, report.id), 400, refusal=_Refusal(exc.message))
     db.session.commit()
-    return _to_report(report.id, _("The delivery has been removed."), "rows")
+    return _to_report(report.id, message, anchor)
 
 
 class _Refusal:
@@ -304,16 +309,8 @@ def add_expenditure(report_id):
 @require(Action.REPORT_WRITE)
 def remove_expenditure(expenditure_id):
     record = db.get_or_404(Expenditure, expenditure_id)
-    report = _writable(record.report_id)
-    try:
-        services.remove_expenditure(record, current_actor())
-    except AccessDenied:
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_report(db.session.get(ServiceReport, report.id), 400, refusal=_Refusal(exc.message))
-    db.session.commit()
-    return _to_report(report.id, _("The expenditure has been removed."), "expenditures")
+    return _remove(_writable(record.report_id), lambda: services.remove_expenditure(record, current_actor()),
+                   _("The expenditure has been removed."), "expenditures")
 
 
 @bp.route("/<int:report_id>/attachments", methods=["POST"])
