@@ -48,7 +48,10 @@ serve:
 	@echo "    officer (绥江县民政局)  officer_pl (盘龙区)  officer_ws (文山市)  officer_yn (省民政厅)"
 	@echo "    supplier  finance  evaluator  sysadmin  secadmin  auditor"
 	@echo ""
-	FLASK_DEMO_MODE=true $(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'procurement:create_app()'
+	@# the background worker (large uploads of delivery rows) runs beside the web server and stops with it
+	FLASK_DEMO_MODE=true $(BIN)/huey_consumer procurement.tasks.huey --workers 1 --logfile instance/worker.log & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  FLASK_DEMO_MODE=true $(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'procurement:create_app()'
 
 check: install
 	$(BIN)/flask check
