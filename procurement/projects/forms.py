@@ -121,7 +121,7 @@ class TargetForm(FlaskForm):
                        description=_l("For example 人次, 小时, %."))
 
 
-class MethodForm(FlaskForm):
+class MethodForm(VersionedForm):
     method = SelectField(_l("Procurement method"), validators=[InputRequired(_l("Choose a method."))])
     method_approval_by = StringField(_l("Approved by"), validators=[
         Optional(), Length(max=services.REF_MAX, message=_l("At most 128 characters."))],
@@ -140,7 +140,7 @@ class MethodForm(FlaskForm):
             [("", _l("— not single source —"))] + [(g.value, g.label) for g in SingleSourceGround])
 
 
-class SplitApprovalForm(FlaskForm):
+class SplitApprovalForm(VersionedForm):
     split_approval_ref = StringField(_l("Document number"), validators=[
         DataRequired(_l("Enter the document number of the adjustment or approval.")),
         Length(max=services.REF_MAX, message=_l("At most 128 characters."))])

@@ -48,6 +48,7 @@ from procurement.rules.procurement import (
     SingleSourceGround,
     Thresholds,
     method_option,
+    score_total_problem,
     split_check,
 )
 from procurement.rules.stages import ProjectStage
@@ -628,14 +629,16 @@ def remove_target(target: PerformanceTarget, actor: Actor) -> None:
 
 # --- method ---------------------------------------------------------------------------------
 
-def set_method(project: Project, data: dict, actor: Actor) -> None:
+def set_method(project: Project, data: dict, actor: Actor, expected_version: int | None = None) -> None:
     """Choose the procurement method, with the approval or single-source ground it needs.
 
     Raises:
         DomainError: the amount does not allow the method, or a required approval or ground is missing.
+        ConflictError: someone saved the project since it was loaded.
     """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, *EDITABLE)
+    _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
     method: Method = data["method"]
     option = method_option(project.total, thresholds(), method)
     if not option.allowed:
@@ -670,20 +673,24 @@ def set_method(project: Project, data: dict, actor: Actor) -> None:
         "single_source_ground": project.single_source_ground.value if project.single_source_ground else None})
 
 
-def record_split_approval(project: Project, ref: str, on: date, note: str, actor: Actor, today: date) -> None:
+def record_split_approval(project: Project, ref: str, on: date, note: str, actor: Actor, today: date,
+                          expected_version: int | None = None) -> None:
     """A budget adjustment or approval that allows purchases of one category to add up past the threshold.
 
     Raises:
         DomainError: no reference, or a date in the future.
+        ConflictError: someone saved the project since it was loaded.
     """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, *EDITABLE)
+    _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
     ref = (ref or "").strip()
     if not ref or len(ref) > REF_MAX:
         raise DomainError(_("Enter the document number of the adjustment or approval."), field="split_approval_ref")
     if on > today:
         raise DomainError(_("The approval date cannot be in the future."), field="split_approval_on")
     project.split_approval_ref, project.split_approval_on, project.split_approval_note = ref, on, note
+    project.updated_at = utcnow()
     db.session.flush()
     append_audit(actor, "project.split_approval", project, detail={"ref": ref, "on": on.isoformat()})
 
@@ -721,14 +728,17 @@ def split_results(project: Project):
 
 # --- the purchase ---------------------------------------------------------------------------
 
-def record_announcement(project: Project, issued_on: date, deadline: date | None, ref: str | None, actor: Actor) -> None:
+def record_announcement(project: Project, issued_on: date, deadline: date | None, ref: str | None, actor: Actor,
+                        expected_version: int | None = None) -> None:
     """The date the documents were issued and the response deadline, checked against the minimum period.
 
     Raises:
         DomainError: the deadline is before the issue date or earlier than the statutory minimum.
+        ConflictError: someone saved the project since it was loaded.
     """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, ProjectStage.APPROVED)
+    _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
     key = RESPONSE_PERIOD.get(project.method)
     if key is not None and deadline is None:
         raise DomainError(_("Enter the response deadline."), field="response_deadline")
@@ -743,15 +753,21 @@ def record_announcement(project: Project, issued_on: date, deadline: date | None
                                 kind=_("working") if period.kind.value == "working" else _("calendar"),
                                 day=earliest.day.isoformat()), field="response_deadline", citation=period.citation)
     project.documents_issued_on, project.response_deadline, project.announcement_ref = issued_on, deadline, ref
+    project.updated_at = utcnow()
     db.session.flush()
     append_audit(actor, "project.announcement", project, detail={
         "issued_on": issued_on.isoformat(), "deadline": deadline.isoformat() if deadline else None, "ref": ref})
 
 
-def record_notice(project: Project, start: date, end: date, actor: Actor) -> None:
-    """The single-source public notice (at least 5 working days above the open-tender threshold)."""
+def record_notice(project: Project, start: date, end: date, actor: Actor, expected_version: int | None = None) -> None:
+    """The single-source public notice (at least 5 working days above the open-tender threshold).
+
+    Raises:
+        ConflictError: someone saved the project since it was loaded.
+    """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, ProjectStage.DRAFT, ProjectStage.APPROVED)
+    _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
     if project.method != Method.SINGLE_SOURCE:
         raise DomainError(_("A public notice is recorded for single-source purchases."))
     if end < start:
@@ -762,6 +778,7 @@ def record_notice(project: Project, start: date, end: date, actor: Actor) -> Non
         raise DomainError(_("The notice must run at least 5 working days: until %(day)s at the earliest.",
                             day=earliest.day.isoformat()), field="notice_end", citation=period.citation)
     project.notice_start, project.notice_end = start, end
+    project.updated_at = utcnow()
     db.session.flush()
     append_audit(actor, "project.notice", project, detail={"start": start.isoformat(), "end": end.isoformat()})
 
@@ -820,6 +837,7 @@ def record_bid(project: Project, data: dict, actor: Actor) -> Bid:
     if project.response_deadline and submitted_on > project.response_deadline:
         raise DomainError(_("Submitted after the deadline of %(day)s: a late bid is refused.",
                             day=project.response_deadline.isoformat()), field="submitted_on", citation=CITE_LATE_BID)
+    _check_total_score(data)
     if data["price"] > project.total:
         raise DomainError(_("The price exceeds the project's budget of %(total)s: such a bid is invalid.",
                             total=f"¥{project.total:,.2f}"), field="price", citation=CITE_BID_BUDGET)
@@ -833,36 +851,60 @@ def record_bid(project: Project, data: dict, actor: Actor) -> Bid:
     return bid
 
 
-def score_bid(bid: Bid, data: dict, actor: Actor) -> None:
-    """The evaluation committee's scores of one bid."""
+def _check_total_score(data: dict) -> None:
+    problem = score_total_problem(data.get("technical_score"), data.get("price_score"), data.get("total_score"))
+    if problem:
+        raise DomainError(problem, field="total_score")
+
+
+def score_bid(bid: Bid, data: dict, actor: Actor, expected_version: int | None = None) -> None:
+    """The evaluation committee's scores of one bid.
+
+    Bids carry no version of their own: a score is part of the project's evaluation, so scoring saves the
+    project too and the form checks the project's version.
+
+    Raises:
+        DomainError: the total is not the technical score plus the price score.
+        ConflictError: someone saved the project (or scored one of its bids) since it was loaded.
+    """
     project = bid.project
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, ProjectStage.ANNOUNCED, ProjectStage.EVALUATED)
+    _check_version(project, expected_version, _("Someone else saved the scores of this project while you were editing them."))
+    _check_total_score(data)
     bid.technical_score, bid.price_score, bid.total_score = data["technical_score"], data["price_score"], data["total_score"]
+    project.updated_at = utcnow()
     db.session.flush()
     append_audit(actor, "project.bid_score", project, detail={"supplier": bid.supplier_id, "total_score": str(bid.total_score)})
 
 
-def record_evaluation(project: Project, evaluated_on: date, result: str, actor: Actor) -> None:
+def record_evaluation(project: Project, evaluated_on: date, result: str, actor: Actor,
+                      expected_version: int | None = None) -> None:
     """Raises:
         DomainError: the evaluation date is before the response deadline.
+        ConflictError: someone saved the project since it was loaded.
     """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, ProjectStage.ANNOUNCED)
+    _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
     if project.response_deadline and evaluated_on < project.response_deadline:
         raise DomainError(_("The evaluation cannot take place before the response deadline of %(day)s.",
                             day=project.response_deadline.isoformat()), field="evaluated_on")
     project.evaluated_on, project.evaluation_result = evaluated_on, result
+    project.updated_at = utcnow()
     db.session.flush()
     append_audit(actor, "project.evaluation", project, detail={"on": evaluated_on.isoformat()})
 
 
-def record_award(project: Project, supplier: Organization, decided_on: date, notice_on: date, actor: Actor) -> None:
+def record_award(project: Project, supplier: Organization, decided_on: date, notice_on: date, actor: Actor,
+                 expected_version: int | None = None) -> None:
     """Raises:
         DomainError: the supplier did not bid, or the dates are out of order.
+        ConflictError: someone saved the project since it was loaded.
     """
     _ensure(can_edit_project(actor.user, project))
     _ensure_stage(project, ProjectStage.EVALUATED)
+    _check_version(project, expected_version, _("Someone else saved this project while you were editing it."))
     if not any(b.supplier_id == supplier.id for b in project.bids):
         raise DomainError(_("The award goes to one of the bidders."), field="supplier")
     if project.evaluated_on and decided_on < project.evaluated_on:
@@ -871,6 +913,7 @@ def record_award(project: Project, supplier: Organization, decided_on: date, not
     if notice_on < decided_on:
         raise DomainError(_("The award notice cannot come before the decision."), field="award_notice_on")
     project.award_supplier_id, project.award_decided_on, project.award_notice_on = supplier.id, decided_on, notice_on
+    project.updated_at = utcnow()
     db.session.flush()
     db.session.expire(project, ["award_supplier"])
     append_audit(actor, "project.award", project, detail={"supplier": supplier.id, "name": supplier.name,
@@ -1013,7 +1056,13 @@ PROJECT_DEADLINE_STEPS = ("award_notice", "contract_signing", "challenge", RESPO
 DEADLINE_STEPS = list(PROJECT_DEADLINE_STEPS)
 
 
+#: Steps other areas add (key → (msgid of the label, msgid of what sets the deadline)), e.g. rectification notices.
+EXTRA_STEPS: dict[str, tuple[str, str]] = {}
+
+
 def step_label(step: str) -> str:
+    if step in EXTRA_STEPS:
+        return _(EXTRA_STEPS[step][0])
     if step == RESPONSES_STEP:
         return _("Responses close; evaluation follows")
     return PERIODS[step].label
@@ -1034,6 +1083,8 @@ class Deadline:
     done_on: date | None
     state: str  # done / done_late / due / overdue
     contract_id: int | None = None  # a contract's deadline (publication, filing): the row links to the contract
+    url_endpoint: str | None = None  # … or to this page (a rectification notice), with these arguments
+    url_args: tuple = ()
 
     @property
     def label(self) -> str:
@@ -1041,6 +1092,8 @@ class Deadline:
 
     @property
     def citation(self) -> str:
+        if self.step in EXTRA_STEPS:
+            return _(EXTRA_STEPS[self.step][1])
         return RESPONSES_CITATION if self.step == RESPONSES_STEP else PERIODS[self.step].citation
 
 

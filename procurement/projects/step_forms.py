@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from procurement.forms import MoneyField, choices
+from procurement.forms import MoneyField, VersionedForm, choices
 from procurement.orgs.forms import StrictDateField
 from procurement.projects.models import DayOff
 from procurement.rules.clock import beijing_today
@@ -59,7 +59,7 @@ def _score(label):
     return ScoreField(label, validators=[Optional()], description=_l("0 to 100, at most two decimals."))
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(VersionedForm):
     documents_issued_on = StrictDateField(_l("Documents issued on"),
                                           validators=[InputRequired(_l("Enter the date the documents were issued."))])
     response_deadline = StrictDateField(_l("Response deadline"), validators=[Optional()],
@@ -69,7 +69,7 @@ class AnnouncementForm(FlaskForm):
                                    description=_l("The notice number, or its address on the government procurement website."))
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(VersionedForm):
     notice_start = StrictDateField(_l("Notice published on"), validators=[InputRequired(_l("Enter the first day of the notice."))])
     notice_end = StrictDateField(_l("Notice ends on"), validators=[InputRequired(_l("Enter the last day of the notice."))])
 
@@ -92,14 +92,14 @@ class BidForm(FlaskForm):
                          validators=[Optional(), Length(max=2000, message=_l("At most 2000 characters."))])
 
 
-class ScoreForm(FlaskForm):
+class ScoreForm(VersionedForm):
     technical_score = _score(_l("Technical score"))
     price_score = _score(_l("Price score"))
     total_score = ScoreField(_l("Total score"), validators=[InputRequired(_l("Enter the total score."))],
                              description=_l("0 to 100, at most two decimals."))
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(VersionedForm):
     evaluated_on = StrictDateField(_l("Evaluated on"), validators=[InputRequired(_l("Enter the date of the evaluation.")),
                                                                    _not_in_future])
     evaluation_result = TextAreaField(
@@ -108,7 +108,7 @@ class EvaluationForm(FlaskForm):
                     Length(max=4000, message=_l("At most 4000 characters."))])
 
 
-class AwardForm(FlaskForm):
+class AwardForm(VersionedForm):
     supplier = SelectField(_l("Awarded supplier"), coerce=str, validators=[DataRequired(_l("Choose the awarded supplier."))])
     award_decided_on = StrictDateField(_l("Award decided on"),
                                        validators=[InputRequired(_l("Enter the date of the award decision.")), _not_in_future])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
-from procurement.errors import AccessDenied, DomainError
+from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.forms import choices, form_status, show_domain_error
 from procurement.orgs import services as orgs
@@ -34,7 +34,7 @@ from procurement.projects.step_forms import (
     NoticeForm,
     ScoreForm,
 )
-from procurement.projects.views import bp
+from procurement.projects.views import bp, stale_save
 from procurement.rules import stages
 from procurement.rules.clock import beijing_today
 from procurement.rules.eligibility import Problem, Severity
@@ -60,10 +60,15 @@ def _refused(form, exc: DomainError) -> str | None:
     return exc.citation
 
 
-def _page(template: str, form, project: Project, citation: str | None, refused: bool, **context):
-    status = 400 if refused else form_status(form)
+def _page(template: str, form, project: Project, citation: str | None, refused: bool, conflict=None, **context):
+    status = 409 if conflict else 400 if refused else form_status(form)
     return render_template(template, form=form, project=project, citation=citation, today=beijing_today(),
-                           **context), status
+                           conflict=conflict, **context), status
+
+
+def _saved(*names: str) -> dict:
+    """Form fields named like the project's columns, read from the saved project for a conflict."""
+    return {name: (lambda p, name=name: getattr(p, name)) for name in names}
 
 
 def _to_project(project: Project, message: str):
@@ -122,7 +127,9 @@ def announcement(project_id):
     project = _editable(project_id)
     today = beijing_today()
     form = AnnouncementForm()
+    conflict = None
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.documents_issued_on.data = project.documents_issued_on or today
         form.response_deadline.data = project.response_deadline
         form.announcement_ref.data = project.announcement_ref
@@ -130,7 +137,11 @@ def announcement(project_id):
     if form.validate_on_submit():
         try:
             services.record_announcement(project, form.documents_issued_on.data, form.response_deadline.data,
-                                         form.announcement_ref.data or None, current_actor())
+                                         form.announcement_ref.data or None, current_actor(),
+                                         expected_version=form.loaded_version())
+        except ConflictError as exc:
+            project, conflict = stale_save(exc, project_id, form,
+                                           _saved("documents_issued_on", "response_deadline", "announcement_ref"))
         except DomainError as exc:
             citation, refused = _refused(form, exc), True
         else:
@@ -139,7 +150,7 @@ def announcement(project_id):
     period = PERIODS[key] if key else None
     issued_on = form.documents_issued_on.data or project.documents_issued_on or today
     earliest = period.end(services.work_calendar(), issued_on) if period else None
-    return _page("projects/steps/announcement.html", form, project, citation, refused, period=period,
+    return _page("projects/steps/announcement.html", form, project, citation, refused, conflict, period=period,
                  period_days=_period_days(period) if period else None, issued_on=issued_on, earliest=earliest,
                  stage_note=_stage_note(project, ProjectStage.APPROVED))
 
@@ -150,13 +161,18 @@ def notice(project_id):
     project = _editable(project_id)
     today = beijing_today()
     form = NoticeForm()
+    conflict = None
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.notice_start.data = project.notice_start or today
         form.notice_end.data = project.notice_end
     citation, refused = None, False
     if form.validate_on_submit():
         try:
-            services.record_notice(project, form.notice_start.data, form.notice_end.data, current_actor())
+            services.record_notice(project, form.notice_start.data, form.notice_end.data, current_actor(),
+                                   expected_version=form.loaded_version())
+        except ConflictError as exc:
+            project, conflict = stale_save(exc, project_id, form, _saved("notice_start", "notice_end"))
         except DomainError as exc:
             citation, refused = _refused(form, exc), True
         else:
@@ -168,7 +184,7 @@ def notice(project_id):
     note = _stage_note(project, ProjectStage.DRAFT, ProjectStage.APPROVED)
     if project.method != Method.SINGLE_SOURCE:
         note = _("A public notice is recorded for single-source purchases.")
-    return _page("projects/steps/notice.html", form, project, citation, refused, period=period, start=start,
+    return _page("projects/steps/notice.html", form, project, citation, refused, conflict, period=period, start=start,
                  earliest=earliest, required=required, threshold=services.thresholds().open_tender_threshold,
                  stage_note=note)
 
@@ -250,7 +266,9 @@ def bid_score(project_id, bid_id):
     if bid.project_id != project.id:
         abort(404)
     form = ScoreForm()
+    conflict = None
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.technical_score.data, form.price_score.data = bid.technical_score, bid.price_score
         form.total_score.data = bid.total_score
     citation, refused = None, False
@@ -258,12 +276,17 @@ def bid_score(project_id, bid_id):
         data = {"technical_score": form.technical_score.data, "price_score": form.price_score.data,
                 "total_score": form.total_score.data}
         try:
-            services.score_bid(bid, data, current_actor())
+            services.score_bid(bid, data, current_actor(), expected_version=form.loaded_version())
+        except ConflictError as exc:
+            project, conflict = stale_save(exc, project_id, form, {
+                name: (lambda p, name=name: getattr(db.session.get(Bid, bid_id), name))
+                for name in ("technical_score", "price_score", "total_score")})
+            bid = db.session.get(Bid, bid_id)
         except DomainError as exc:
             citation, refused = _refused(form, exc), True
         else:
             return _to_project(project, _("The scores of %(name)s have been recorded.", name=bid.supplier.name))
-    return _page("projects/steps/bid_score.html", form, project, citation, refused, bid=bid,
+    return _page("projects/steps/bid_score.html", form, project, citation, refused, conflict, bid=bid,
                  stage_note=_stage_note(project, ProjectStage.ANNOUNCED, ProjectStage.EVALUATED))
 
 
@@ -276,18 +299,23 @@ def evaluation(project_id):
     project = _editable(project_id)
     today = beijing_today()
     form = EvaluationForm()
+    conflict = None
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.evaluated_on.data = project.evaluated_on or today
         form.evaluation_result.data = project.evaluation_result
     citation, refused = None, False
     if form.validate_on_submit():
         try:
-            services.record_evaluation(project, form.evaluated_on.data, form.evaluation_result.data, current_actor())
+            services.record_evaluation(project, form.evaluated_on.data, form.evaluation_result.data, current_actor(),
+                                       expected_version=form.loaded_version())
+        except ConflictError as exc:
+            project, conflict = stale_save(exc, project_id, form, _saved("evaluated_on", "evaluation_result"))
         except DomainError as exc:
             citation, refused = _refused(form, exc), True
         else:
             return _to_project(project, _("The evaluation has been recorded."))
-    return _page("projects/steps/evaluation.html", form, project, citation, refused,
+    return _page("projects/steps/evaluation.html", form, project, citation, refused, conflict,
                  min_responses=MIN_RESPONSES.get(project.method, 1),
                  stage_note=_stage_note(project, ProjectStage.ANNOUNCED))
 
@@ -305,9 +333,11 @@ def award(project_id):
     today = beijing_today()
     bids = sorted(project.bids, key=lambda b: (b.total_score is None, -(b.total_score or 0), b.price, b.id))
     form = AwardForm()
+    conflict = None
     form.supplier.choices = choices([("", _("Choose the awarded supplier"))]
                                     + [(str(b.supplier_id), b.supplier.name) for b in bids])
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.supplier.data = str(project.award_supplier_id) if project.award_supplier_id else ""
         form.award_decided_on.data = project.award_decided_on or today
         form.award_notice_on.data = project.award_notice_on
@@ -316,7 +346,13 @@ def award(project_id):
         supplier = _chosen(form.supplier)
         decided_on = form.award_decided_on.data
         try:
-            services.record_award(project, supplier, decided_on, form.award_notice_on.data, current_actor())
+            services.record_award(project, supplier, decided_on, form.award_notice_on.data, current_actor(),
+                                  expected_version=form.loaded_version())
+        except ConflictError as exc:
+            name = supplier.name
+            project, conflict = stale_save(exc, project_id, form, {
+                "supplier": lambda p: p.award_supplier.name if p.award_supplier else None,
+                **_saved("award_decided_on", "award_notice_on")}, typed={"supplier": lambda: name})
         except DomainError as exc:
             citation, refused = _refused(form, exc), True
         else:
@@ -330,7 +366,7 @@ def award(project_id):
     checks = [BidderCheck(b, _problems(b.supplier, on_date)) for b in bids]
     shared = stages.shared_representatives([stages.BidFacts(b.supplier.name, b.supplier.legal_representative) for b in bids])
     notice_due = PERIODS["award_notice"].end(services.work_calendar(), on_date)
-    return _page("projects/steps/award.html", form, project, citation, refused, checks=checks, shared=shared,
+    return _page("projects/steps/award.html", form, project, citation, refused, conflict, checks=checks, shared=shared,
                  on_date=on_date, notice_due=notice_due, cite_award=stages.CITE_AWARD,
                  cite_notice=stages.CITE_AWARD_NOTICE, stage_note=_stage_note(project, ProjectStage.EVALUATED))
 

@@ -1,5 +1,6 @@
 """Project pages: list, create and edit, content, method, stage transitions, budget lines."""
 
+from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -247,6 +248,32 @@ def _conflict(exc: ConflictError, obj, current: dict, mine: dict, fields, form) 
     }
 
 
+def _shown(value) -> str:
+    """A saved or typed value of a step form as a person compares it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(getattr(value, "label", value))
+
+
+def stale_save(exc: ConflictError, project_id: int, form, saved: dict, typed: dict | None = None):
+    """Roll back a save made against an old version of the project; returns the project as now saved and the conflict.
+
+    ``saved`` maps each form field to a function reading its saved value from the project; ``typed``
+    overrides how the user's value of a field is shown (e.g. a supplier id as its name).  The form keeps
+    what the user typed and now carries the stored version, so saving again knowingly overwrites.
+    """
+    db.session.rollback()
+    project = db.session.get(Project, project_id)
+    typed = typed or {}
+    current = {f: _shown(read(project)) for f, read in saved.items()}
+    mine = {f: _shown(typed[f]() if f in typed else form[f].data) for f in saved}
+    return project, _conflict(exc, project, current, mine, list(saved), form)
+
+
 # --- the project page -----------------------------------------------------------------------
 
 def _progress(project: Project) -> tuple[int, ProjectStage | None]:
@@ -423,7 +450,9 @@ def method(project_id):
     if (response := _not_draft(project)) is not None:
         return response
     form = MethodForm()
+    conflict = None
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.method.data = (project.method or Method.SIMPLIFIED).value
         form.method_approval_by.data = project.method_approval_by
         form.method_approval_ref.data = project.method_approval_ref
@@ -441,7 +470,10 @@ def method(project_id):
             "single_source_reason": (form.single_source_reason.data or "").strip() or None,
         }
         try:
-            services.set_method(project, data, current_actor())
+            services.set_method(project, data, current_actor(), expected_version=form.loaded_version())
+        except ConflictError as exc:
+            project, conflict = stale_save(exc, project_id, form, METHOD_SAVED, typed={
+                "method": lambda: data["method"], "single_source_ground": lambda: data["single_source_ground"]})
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -449,9 +481,26 @@ def method(project_id):
             db.session.commit()
             flash(_("The procurement method is now “%(method)s”.", method=data["method"].label), "success")
             return redirect(url_for("projects.detail", project_id=project.id, _anchor="method"))
-    return render_template("projects/method.html", form=form, project=project,
+    return render_template("projects/method.html", form=form, project=project, conflict=conflict,
                            options=method_options(project.total, services.thresholds()),
-                           thresholds=services.thresholds(), splits=services.split_results(project)), form_status(form)
+                           thresholds=services.thresholds(), splits=services.split_results(project)), \
+        409 if conflict else form_status(form)
+
+
+#: the method form's fields and how to read each from the saved project (for a conflict)
+METHOD_SAVED = {
+    "method": lambda p: p.method,
+    "method_approval_by": lambda p: p.method_approval_by,
+    "method_approval_ref": lambda p: p.method_approval_ref,
+    "method_approval_on": lambda p: p.method_approval_on,
+    "single_source_ground": lambda p: p.single_source_ground,
+    "single_source_reason": lambda p: p.single_source_reason,
+}
+SPLIT_SAVED = {
+    "split_approval_ref": lambda p: p.split_approval_ref,
+    "split_approval_on": lambda p: p.split_approval_on,
+    "split_approval_note": lambda p: p.split_approval_note,
+}
 
 
 @bp.route("/<int:project_id>/split-approval", methods=["GET", "POST"])
@@ -461,7 +510,9 @@ def split_approval(project_id):
     if (response := _not_draft(project)) is not None:
         return response
     form = SplitApprovalForm()
+    conflict = None
     if not form.is_submitted():
+        form.version.data = str(project.version)
         form.split_approval_ref.data = project.split_approval_ref
         form.split_approval_on.data = project.split_approval_on
         form.split_approval_note.data = project.split_approval_note
@@ -469,7 +520,9 @@ def split_approval(project_id):
         try:
             services.record_split_approval(project, form.split_approval_ref.data, form.split_approval_on.data,
                                            (form.split_approval_note.data or "").strip() or None, current_actor(),
-                                           beijing_today())
+                                           beijing_today(), expected_version=form.loaded_version())
+        except ConflictError as exc:
+            project, conflict = stale_save(exc, project_id, form, SPLIT_SAVED)
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -477,8 +530,8 @@ def split_approval(project_id):
             db.session.commit()
             flash(_("The budget adjustment or approval has been recorded."), "success")
             return redirect(url_for("projects.method", project_id=project.id))
-    return render_template("projects/split_approval.html", form=form, project=project,
-                           splits=services.split_results(project)), form_status(form)
+    return render_template("projects/split_approval.html", form=form, project=project, conflict=conflict,
+                           splits=services.split_results(project)), 409 if conflict else form_status(form)
 
 
 # --- budget lines ---------------------------------------------------------------------------

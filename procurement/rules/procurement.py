@@ -255,17 +255,33 @@ class SplitResult:
 
 def split_check(category: str, amount: Decimal, others: Iterable[Purchase], threshold: Decimal,
                 approved: bool) -> SplitResult:
-    """Add this purchase to the others of its group; refuse once the sum reaches the open-tender threshold.
+    """Add this purchase to the others of its group; refuse once the sum exceeds the open-tender threshold.
 
     A recorded budget adjustment or approval turns the refusal into a warning.  ``amount`` is this
-    project's amount in the category; open-tender projects are not in ``others``.
+    project's amount in the category; open-tender projects are not in ``others``.  The boundary follows
+    DOMAIN §3 (实施条例 第二十八条): purchases "whose sum *exceeds* the open-tender threshold" are refused, so
+    a sum exactly at the threshold is allowed (with a warning).
     """
     others = tuple(others)
     total = amount + sum((o.amount for o in others), Decimal("0.00"))
     if not others:
         level = SplitLevel.OK
-    elif total >= threshold and not approved:
+    elif total > threshold and not approved:
         level = SplitLevel.REFUSED
     else:
         level = SplitLevel.WARNING
     return SplitResult(level, category, total, others, approved)
+
+
+def score_total_problem(technical: Decimal | None, price: Decimal | None, total: Decimal | None) -> str | None:
+    """Why a bid's total score is wrong, or None: once both parts are given, the total is their sum (to the fen of a point).
+
+    The committee's total under the comprehensive-scoring method is the technical score plus the price score
+    (财政部令第87号 第五十五条); a total that differs is a typing or adding mistake.
+    """
+    if technical is None or price is None:
+        return None
+    expected = (technical + price).quantize(Decimal("0.01"))
+    if total is None or total.quantize(Decimal("0.01")) != expected:
+        return _("The total score must be the technical score plus the price score: %(sum)s.", sum=f"{expected:.2f}")
+    return None

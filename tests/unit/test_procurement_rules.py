@@ -8,7 +8,16 @@ import pytest
 
 from procurement.auth.roles import Role
 from procurement.rules import stages
-from procurement.rules.procurement import Method, Purchase, SplitLevel, Thresholds, method_option, method_options, split_check
+from procurement.rules.procurement import (
+    Method,
+    Purchase,
+    SplitLevel,
+    Thresholds,
+    method_option,
+    method_options,
+    score_total_problem,
+    split_check,
+)
 from procurement.rules.stages import BidFacts, NegativeFinding, ProjectFacts, ProjectStage
 from procurement.rules.workdays import WorkCalendar
 
@@ -52,10 +61,15 @@ def test_every_method_is_listed_with_a_reason_and_thresholds_are_configurable():
     [
         (D("800000"), [], False, SplitLevel.OK, D("800000")),
         (D("800000"), [Purchase("A", "a", D("700000"))], False, SplitLevel.WARNING, D("1500000")),
-        (D("800000"), [Purchase("A", "a", D("700000")), Purchase("B", "b", D("500000"))], False, SplitLevel.REFUSED,
+        # DOMAIN §3 / 实施条例 第二十八条: refused when the sum *exceeds* the threshold (¥2,000,000)
+        (D("800000"), [Purchase("A", "a", D("700000")), Purchase("B", "b", D("500000"))], False, SplitLevel.WARNING,
          D("2000000")),
+        (D("800000"), [Purchase("A", "a", D("700000")), Purchase("B", "b", D("500000.01"))], False, SplitLevel.REFUSED,
+         D("2000000.01")),
+        (D("1999999.99"), [Purchase("A", "a", D("0.01"))], False, SplitLevel.WARNING, D("2000000.00")),
+        (D("1999999.99"), [Purchase("A", "a", D("0.02"))], False, SplitLevel.REFUSED, D("2000000.01")),
+        (D("800000"), [Purchase("A", "a", D("1300000"))], False, SplitLevel.REFUSED, D("2100000")),
         (D("800000"), [Purchase("A", "a", D("1300000"))], True, SplitLevel.WARNING, D("2100000")),
-        (D("1999999.99"), [Purchase("A", "a", D("0.01"))], False, SplitLevel.REFUSED, D("2000000.00")),
     ],
 )
 def test_split_purchase(amount, others, approved, level, total):
@@ -255,3 +269,24 @@ def test_every_transition_has_a_label_and_every_check_a_citation():
                           (ANNOUNCED, ProjectStage.EVALUATED), (EVALUATED, ProjectStage.AWARDED)):
         for check in stages.checklist(facts, target):
             assert check.citation, check.code
+
+
+@pytest.mark.parametrize(
+    ("technical", "price", "total", "problem"),
+    [
+        (D("58.00"), D("29.50"), D("87.50"), False),
+        (D("58"), D("29.5"), D("87.5"), False),
+        (D("0"), D("0"), D("0"), False),
+        (D("58.00"), D("29.50"), D("87.49"), True),
+        (D("58.00"), D("29.50"), D("87.51"), True),
+        (D("58.00"), D("29.50"), None, True),  # both parts given: the total is their sum
+        (None, D("29.50"), D("87.50"), False),  # a part missing: nothing to add up
+        (D("58.00"), None, None, False),
+        (None, None, D("87.50"), False),
+    ],
+)
+def test_a_bids_total_score_is_the_technical_plus_the_price_score(technical, price, total, problem):
+    message = score_total_problem(technical, price, total)
+    assert (message is not None) == problem
+    if problem:
+        assert f"{(technical + price):.2f}" in message
