@@ -59,7 +59,10 @@ def _world():
 
 
 def _rows(numbers, codes, period, count):
-    days = max(1, (period.end - period.start).days + 1)
+    """``count`` distinct rows on the days of the period up to today (a delivery after today is refused)."""
+    from procurement.rules.clock import beijing_today
+
+    days = max(1, (min(period.end, beijing_today()) - period.start).days + 1)
     for n in range(count):
         person = n % len(numbers)
         code = codes[(n // len(numbers)) % len(codes)]

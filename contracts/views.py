@@ -28,6 +28,7 @@ from contracts.forms import (
 from contracts.models import Contract, ContractState, InstalmentCondition, ReportFrequency
 from contracts.rendering import page_html
 from procurement import files
+from procurement.acceptance.views import acceptance_card
 from procurement.audit.services import append_audit
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
@@ -35,6 +36,7 @@ from procurement.beneficiaries.views import contract_card as beneficiary_card
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.forms import form_status
+from procurement.oversight.views import contract_card as supervision_card
 from procurement.projects.models import Project, award_bid
 from procurement.rules.clock import beijing_today
 from procurement.rules.money import to_capital
@@ -245,6 +247,7 @@ def _render_detail(contract: Contract, status: int = 200, step_form=None, assign
         forms=forms, step_errors=step_form.form_errors if step_form is not None else [], award_bid=bid,
         can_supplement=can_edit and contract.parent_id is None and not draft, cited=cited,
         beneficiaries=beneficiary_card(contract, assign_form), reports=report_card(contract),
+        acceptance=acceptance_card(contract), supervision=supervision_card(contract),
     ), status
 
 

@@ -72,9 +72,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in (auth_bp, catalog_bp, orgs_bp, projects_bp, admin_bp, audit_bp, beneficiaries_bp, supervision_bp):
         app.register_blueprint(bp)
 
+    from procurement.acceptance.views import bp as acceptance_bp
+
+    app.register_blueprint(acceptance_bp)
+
     from contracts.setup import init_app as init_contracts
 
     init_contracts(app)
+
+    from procurement.oversight.setup import init_app as init_oversight
+
+    init_oversight(app)
+
+    from evaluation.setup import init_app as init_evaluation
+
+    init_evaluation(app)
 
     from procurement import tasks
 

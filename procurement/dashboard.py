@@ -52,6 +52,10 @@ def home_context(user) -> dict:
                   db.session.execute(select(query.c.state, func.count()).group_by(query.c.state))}
         context["contract_counts"] = [(state, counts[state]) for state in ContractState if state in counts]
         context["contract_total"] = sum(counts.values())
+    if user.may(Action.SUPERVISION_VIEW) or user.may(Action.RECTIFICATION_ANSWER):
+        from procurement.oversight.services import open_notices
+
+        context["rectifications"], context["rectifications_overdue"] = open_notices(user, today, limit=8)
     if user.may(Action.OWN_ORG_VIEW):
         context["organization"] = user.organization
         context["is_supplier"] = user.organization.kind == OrgKind.SUPPLIER

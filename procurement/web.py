@@ -42,6 +42,8 @@ NAVIGATION = [
     NavItem("projects.deadlines", _l("My deadlines"), Action.DEADLINES_VIEW),
     NavItem("contracts.index", _l("Contracts"), Action.CONTRACT_VIEW, ("contracts.",)),
     NavItem("contracts.index", _l("My contracts"), Action.OWN_CONTRACTS_VIEW, ("contracts.",)),
+    NavItem("oversight.notices", _l("Rectifications"), Action.SUPERVISION_VIEW, ("oversight.",)),
+    NavItem("oversight.notices", _l("Rectifications"), Action.RECTIFICATION_ANSWER, ("oversight.",)),
     NavItem("beneficiaries.index", _l("Beneficiaries"), Action.BENEFICIARY_VIEW, ("beneficiaries.",)),
     NavItem("beneficiaries.index", _l("Assigned beneficiaries"), Action.ASSIGNED_BENEFICIARIES_VIEW, ("beneficiaries.",)),
     NavItem("projects.budgets", _l("Budget lines"), Action.BUDGET_VIEW, ("projects.budget",)),

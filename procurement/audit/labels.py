@@ -81,6 +81,7 @@ ACTION_LABELS = {
     "beneficiary.reveal": _l("Full personal data of a beneficiary viewed"),
     "beneficiary.assign": _l("Beneficiary assigned to a contract"),
     "beneficiary.unassign": _l("Beneficiary's assignment ended"),
+    "beneficiary.assign_import": _l("Beneficiaries assigned to a contract by import"),
     "report.create": _l("Service report started"),
     "report.row_add": _l("Delivery added to a service report"),
     "report.row_remove": _l("Delivery removed from a service report"),
@@ -95,6 +96,20 @@ ACTION_LABELS = {
     "demo.seed": _l("Demo data loaded"),
     "audit.export": _l("Audit log exported"),
     "audit.verify": _l("Audit chain verified"),
+    "acceptance.create": _l("Acceptance record opened"),
+    "acceptance.update": _l("Acceptance record saved"),
+    "acceptance.conclude": _l("Acceptance concluded"),
+    "acceptance.publish": _l("Acceptance result published"),
+    "inspection.create": _l("Inspection recorded"),
+    "inspection.update": _l("Inspection summary saved"),
+    "inspection.call": _l("Follow-up call recorded"),
+    "complaint.create": _l("Complaint recorded"),
+    "complaint.close": _l("Complaint closed"),
+    "finding.create": _l("Finding recorded"),
+    "rectification.issue": _l("Rectification notice issued"),
+    "rectification.evidence": _l("Evidence attached to a rectification answer"),
+    "rectification.answer": _l("Rectification notice answered"),
+    "rectification.close": _l("Rectification notice closed"),
 }
 
 #: Labels of the part of an action code before the dot (its area).
@@ -113,6 +128,11 @@ AREA_LABELS = {
     "document": _l("Issued documents"),
     "beneficiary": _l("Beneficiaries"),
     "report": _l("Service reports"),
+    "acceptance": _l("Acceptance"),
+    "inspection": _l("Inspections"),
+    "complaint": _l("Complaints"),
+    "finding": _l("Findings"),
+    "rectification": _l("Rectification notices"),
 }
 
 OUTCOME_LABELS = {

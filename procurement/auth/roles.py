@@ -78,6 +78,17 @@ class Action(enum.StrEnum):
     ASSIGNED_BENEFICIARIES_VIEW = "assigned_beneficiaries.view"  # a supplier: those assigned to its running contracts
     REPORT_WRITE = "report.write"  # a supplier: service reports of its running contracts
     REPORT_REVIEW = "report.review"  # an officer: return or accept them
+    SUPERVISION_VIEW = "supervision.view"  # inspections, complaints, findings, rectifications of the region
+    SUPERVISION_EDIT = "supervision.edit"  # an officer: inspect, record complaints, issue and close rectifications
+    RECTIFICATION_ANSWER = "rectification.answer"  # a supplier: answer the notices about its own contracts
+    ACCEPTANCE_EDIT = "acceptance.edit"  # an officer: the acceptance record of a contract
+    SCHEME_VIEW = "scheme.view"  # published evaluation schemes
+    SCHEME_EDIT = "scheme.edit"  # a system admin: clone, edit and publish evaluation schemes
+    EVALUATION_VIEW = "evaluation.view"  # evaluation sheets of the region's contracts (officers, finance)
+    EVALUATION_MANAGE = "evaluation.manage"  # an officer: open sheets, assign evaluators, finalize, correct
+    SHEET_SCORE = "sheet.score"  # score the sheets one is assigned to (evaluators; officers; a supplier: its self-evaluation)
+    PAYMENT_VIEW = "payment.view"  # instalments, payable and withheld amounts of the region's contracts
+    PAYMENT_RECORD = "payment.record"  # finance: record payments
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
 
@@ -108,15 +119,26 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.BENEFICIARY_EDIT,
             Action.BENEFICIARY_REVEAL,
             Action.REPORT_REVIEW,
+            Action.SUPERVISION_VIEW,
+            Action.SUPERVISION_EDIT,
+            Action.ACCEPTANCE_EDIT,
+            Action.SCHEME_VIEW,
+            Action.EVALUATION_VIEW,
+            Action.EVALUATION_MANAGE,
+            Action.SHEET_SCORE,
+            Action.PAYMENT_VIEW,
         }
     ),
     Role.SUPPLIER: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.OWN_BIDS_VIEW,
-                              Action.OWN_CONTRACTS_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW, Action.REPORT_WRITE}),
+                              Action.OWN_CONTRACTS_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW, Action.REPORT_WRITE,
+                              Action.RECTIFICATION_ANSWER, Action.SHEET_SCORE}),
     Role.FINANCE: frozenset(
         {Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.SUPPLIER_VIEW, Action.ORG_VIEW, Action.OWN_ORG_VIEW,
-         Action.PROJECT_VIEW, Action.BUDGET_VIEW, Action.CONTRACT_VIEW}
+         Action.PROJECT_VIEW, Action.BUDGET_VIEW, Action.CONTRACT_VIEW, Action.SUPERVISION_VIEW, Action.SCHEME_VIEW,
+         Action.EVALUATION_VIEW, Action.PAYMENT_VIEW, Action.PAYMENT_RECORD}
     ),
-    Role.EVALUATOR: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW}),
+    Role.EVALUATOR: frozenset({Action.CATALOG_VIEW, Action.NEGATIVE_LIST_VIEW, Action.OWN_ORG_VIEW, Action.SCHEME_VIEW,
+                               Action.SHEET_SCORE}),
     Role.SYSADMIN: frozenset(
         {
             Action.USER_MANAGE,
@@ -128,6 +150,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.CALENDAR_VIEW,
             Action.CALENDAR_EDIT,
             Action.TEMPLATE_EDIT,
+            Action.SCHEME_VIEW,
+            Action.SCHEME_EDIT,
         }
     ),
     Role.SECADMIN: frozenset({Action.ROLE_ASSIGN, Action.SETTINGS_SECURITY}),

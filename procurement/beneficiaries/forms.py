@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -30,6 +31,13 @@ class BeneficiaryFilterForm(FlaskForm):
 
     q = StringField(_l("Name or ID number"))
     category = SelectField(_l("Category"), coerce=str, validate_choice=False)
+
+
+class IdSearchForm(FlaskForm):
+    """The exact ID number search: sent by POST so the number stays out of URLs, access logs and history."""
+
+    id_number = StringField(_l("ID number"), filters=[_strip], render_kw={"autocomplete": "off", "maxlength": 18},
+                            validators=[Length(max=18, message=_l("An ID number has 18 characters."))])
 
 
 class BeneficiaryForm(VersionedForm):
@@ -70,3 +78,19 @@ class AssignForm(FlaskForm):
 
 class EndAssignmentForm(FlaskForm):
     reason = _line(_l("Reason"), services.NOTE_MAX)
+
+
+class AssignImportForm(FlaskForm):
+    """A file of ID numbers to assign to a contract at once (all or nothing)."""
+
+    file = FileField(_l("File of beneficiaries"),
+                     description=_l("Excel (.xlsx) or CSV with the column 身份证号码 (and optionally 开始日期); every "
+                                    "row is checked and nobody is assigned unless all rows are good."),
+                     render_kw={"accept": ".xlsx,.csv,application/vnd.openxmlformats-officedocument."
+                                          "spreadsheetml.sheet,text/csv"})
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "people")  # the contract page has other forms
+        super().__init__(*args, **kwargs)
+        self.row_errors = []  # RowError of a refused file, listed on the contract page
+        self.rows_checked = 0

@@ -4,16 +4,26 @@ Lists and pages show the masked ID number only. The full number and the health n
 answer to a POST that leaves an audit record; they are never put in the session, a URL or an edit form.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import io
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from procurement import crypto
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
-from procurement.beneficiaries import services
-from procurement.beneficiaries.forms import AssignForm, BeneficiaryFilterForm, BeneficiaryForm, EndAssignmentForm
+from procurement.beneficiaries import imports, services
+from procurement.beneficiaries.forms import (
+    AssignForm,
+    AssignImportForm,
+    BeneficiaryFilterForm,
+    BeneficiaryForm,
+    EndAssignmentForm,
+    IdSearchForm,
+)
 from procurement.beneficiaries.models import Assignment, Beneficiary, LegalBasis
 from procurement.catalog.models import TargetGroup
 from procurement.errors import AccessDenied, ConflictError, DomainError
@@ -22,6 +32,8 @@ from procurement.forms import choices, form_status, show_domain_error
 from procurement.orgs.forms import region_label
 from procurement.projects.services import user_regions
 from procurement.rules.clock import beijing_today
+from procurement.rules.identifiers import check_citizen_id
+from procurement.supervision import imports as supervision_imports
 from procurement.web import date_filter
 
 bp = Blueprint("beneficiaries", __name__, url_prefix="/beneficiaries")
@@ -58,25 +70,60 @@ def _editable(beneficiary_id: int) -> Beneficiary:
 
 # --- the list ------------------------------------------------------------------------------------
 
-@bp.route("/")
-@require(Action.BENEFICIARY_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW)
-def index():
+#: A run of digits like an ID number's (region code, birth date…): never searched from a URL.
+ID_LIKE = re.compile(r"\d{6,}")
+
+
+def _render_index(condition=None, id_form: IdSearchForm | None = None, status: int = 200):
     today = beijing_today()
     categories = _categories()
     form = BeneficiaryFilterForm(request.args)
     form.category.choices = choices([("", _("All categories"))] + [(str(c.id), c.name) for c in categories])
-    q = (request.args.get("q") or "").strip()[:64]
     category_id = _int_arg("category")
     query = services.beneficiary_query(current_user, today)
-    if q:
-        query = query.where(services.filter_condition(q))
+    if condition is not None:
+        query = query.where(condition)
     if category_id is not None:
         query = query.where(Beneficiary.category_id == category_id)
     page = db.paginate(query.order_by(Beneficiary.name, Beneficiary.id), page=_int_arg("page") or 1,
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     rows = [(record, services.age_on(record.birth_date, today)) for record in page.items]
-    return render_template("beneficiaries/index.html", page=page, rows=rows, form=form,
-                           can_create=current_user.may(Action.BENEFICIARY_EDIT))
+    response = current_app.make_response((render_template(
+        "beneficiaries/index.html", page=page, rows=rows, form=form, id_form=id_form or IdSearchForm(formdata=None),
+        id_searched=id_form is not None and condition is not None,
+        can_create=current_user.may(Action.BENEFICIARY_EDIT)), status))
+    if id_form is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/")
+@require(Action.BENEFICIARY_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW)
+def index():
+    """The registry, searched by name; an ID number is searched by POST (:func:`search_id`), never from the URL."""
+    q = (request.args.get("q") or "").strip()[:64]
+    if q and ID_LIKE.search(q):
+        # not searched, and not echoed anywhere: back to the list without it, with a word about the ID search
+        flash(_("An ID number is not searched from the address bar (it would be kept in logs and the browser "
+                "history): use the ID number search below."), "warning")
+        return redirect(url_for("beneficiaries.index", category=_int_arg("category"), _anchor="id-search-form"))
+    return _render_index(Beneficiary.name.contains(q, autoescape=True) if q else None)
+
+
+@bp.route("/search", methods=["POST"])
+@require(Action.BENEFICIARY_VIEW, Action.ASSIGNED_BENEFICIARIES_VIEW)
+def search_id():
+    """The exact ID number search: the answer is the list itself (no redirect carrying the number)."""
+    form = IdSearchForm()
+    if not form.validate_on_submit():
+        return _render_index(false(), id_form=form, status=400)
+    try:
+        number = check_citizen_id((form.id_number.data or "").upper())
+    except ValueError:
+        form.id_number.errors = [_("This is not a valid 18-character citizen ID number.")]
+        return _render_index(false(), id_form=form, status=400)
+    form.id_number.data = ""  # searched: the number is not written back into the page
+    return _render_index(Beneficiary.id_hash == crypto.keyed_hash(number), id_form=form)
 
 
 # --- registering and editing -----------------------------------------------------------------------
@@ -237,10 +284,15 @@ def contract_card(contract, assign_form: AssignForm | None = None) -> dict | Non
     page = page if 1 <= page <= 100_000 else 1
     rows, total = services.visible_assignments(contract, current_user, today, page, CARD_PAGE_SIZE)
     can_assign = current_user.may(Action.BENEFICIARY_EDIT) and can_edit_contract(current_user, contract)
+    import_form = None
+    if isinstance(assign_form, AssignImportForm):  # a refused import, sent back with its rows' problems
+        import_form, assign_form = assign_form, None
     if can_assign and assign_form is None:
         assign_form = AssignForm(formdata=None)
+    if can_assign and import_form is None:
+        import_form = AssignImportForm(formdata=None)
     return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // CARD_PAGE_SIZE)),
-            "can_assign": can_assign, "assign_form": assign_form, "today": today,
+            "can_assign": can_assign, "assign_form": assign_form, "today": today, "import_form": import_form,
             "end_form": EndAssignmentForm(formdata=None) if can_assign else None}
 
 
@@ -314,3 +366,50 @@ def end_assignment(assignment_id):
     flash(_("The assignment of %(name)s to %(number)s ends on %(day)s.", name=name, number=contract.number,
             day=date_filter(assignment.ended_on)), "success")
     return _to_card(contract.id)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/assign/template.xlsx")
+@require(Action.BENEFICIARY_EDIT)
+def import_template():
+    return send_file(io.BytesIO(imports.template()), mimetype=XLSX, as_attachment=True,
+                     download_name="服务对象分配导入模板.xlsx")
+
+
+@bp.route("/assign/<int:contract_id>/import", methods=["POST"])
+@require(Action.BENEFICIARY_EDIT)
+def import_assignments(contract_id):
+    """Assign the people of a file (ID numbers) to the contract, all or nothing; the problems listed if any."""
+    from contracts.views import _render_detail as render_contract
+
+    contract = _contract(contract_id)
+    form = AssignImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        if not upload:
+            form.file.errors = [_("Choose a file.")]
+        else:
+            data, name = upload.stream.read(supervision_imports.MAX_BYTES + 1), upload.filename or ""
+            try:
+                if data and name.lower().endswith(".xlsx") and supervision_imports.kind_of(data) != "xlsx":
+                    raise supervision_imports.ImportRefused(_(
+                        "“%(name)s” is named .xlsx but is not an Excel workbook; save it again as .xlsx or CSV.",
+                        name=name[-128:]), field="file")
+                made = imports.import_assignments(contract, data, current_actor(), beijing_today())
+            except AccessDenied:
+                raise
+            except imports.AssignmentImportInvalid as exc:
+                db.session.rollback()
+                form.file.errors = [exc.message]
+                form.row_errors, form.rows_checked = exc.errors, exc.total
+            except DomainError as exc:
+                db.session.rollback()
+                form.file.errors = [exc.message]
+            else:
+                db.session.commit()
+                flash(_("%(n)s beneficiaries have been assigned to %(number)s.", n=len(made), number=contract.number),
+                      "success")
+                return _to_card(contract_id)
+    return render_contract(contract, 400, assign_form=form)

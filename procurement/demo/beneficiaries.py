@@ -53,6 +53,7 @@ def seed_beneficiaries(today: date) -> int:
                                   .order_by(Contract.id)).scalars().first()
     if contract is not None and contract.term_start <= today <= contract.term_end:
         for person in made[:8]:
-            services.assign(contract, person, officer, today)
+            # assigned when the service started, so the supplier reports from the first day of the term
+            services.assign(contract, person, officer, today).assigned_on = contract.term_start
     db.session.flush()
     return len(made)

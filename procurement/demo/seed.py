@@ -220,6 +220,9 @@ def seed_demo() -> dict:
 
     counts["contracts"] = seed_contracts(today)
     counts["beneficiaries"] = seed_beneficiaries(today)
+    from procurement.demo.supervision import seed_supervision
+
+    counts["supervision"] = seed_supervision(today)
     # Demo logins skip the second factor; this setting only takes effect while demo mode is on.
     store_setting("mfa.enforced", False, None, utcnow())
     append_audit(SYSTEM, "demo.seed", detail={k: v for k, v in counts.items()})

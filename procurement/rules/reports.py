@@ -59,8 +59,9 @@ class RowFacts:
     note: str
 
 
-def row_problems(facts: RowFacts, period: ReportPeriod, term_start: date, term_end: date) -> list[tuple[str, str]]:
-    """Every problem of a row as (field, message)."""
+def row_problems(facts: RowFacts, period: ReportPeriod, term_start: date, term_end: date,
+                 today: date | None = None) -> list[tuple[str, str]]:
+    """Every problem of a row as (field, message); with ``today`` (Beijing time), a later date is refused."""
     problems = []
     if not facts.beneficiary_known:
         problems.append(("beneficiary", _("No beneficiary is registered with this ID number.")))
@@ -70,6 +71,8 @@ def row_problems(facts: RowFacts, period: ReportPeriod, term_start: date, term_e
         problems.append(("item", _("This service item is not in the contract.")))
     if facts.delivered_on is None:
         problems.append(("delivered_on", _("Enter the date of the service.")))
+    elif today is not None and facts.delivered_on > today:
+        problems.append(("delivered_on", _("The date is in the future: a service is reported once delivered.")))
     elif not (term_start <= facts.delivered_on <= term_end):
         problems.append(("delivered_on", _("The date is outside the contract's term.")))
     elif not period.contains(facts.delivered_on):

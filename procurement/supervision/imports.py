@@ -92,8 +92,11 @@ def _text(data: bytes) -> str:
     raise ImportRefused(_("The CSV file is neither UTF-8 nor GB18030 text."), field="file")
 
 
-def read_rows(data: bytes) -> Iterator[tuple[int, tuple]]:
-    """(line number, cells) of every non-empty row after the header.
+def read_table(data: bytes, columns: tuple, optional: int = 0) -> Iterator[tuple[int, tuple]]:
+    """(line number, cells) of every non-empty row after the header, padded to ``columns`` — the reader every
+    import shares (delivery rows, beneficiaries assigned to a contract).
+
+    The header must name ``columns`` in order; the last ``optional`` of them may be left out.
 
     Raises:
         ImportRefused: the file cannot be read, or its header is not the template's.
@@ -109,18 +112,34 @@ def read_rows(data: bytes) -> Iterator[tuple[int, tuple]]:
     else:
         rows = csv.reader(io.StringIO(_text(data)))
     header = next(rows, None)
-    names = tuple(str(c).strip() if c is not None else "" for c in (header or ())[:len(COLUMNS)])
-    if names != COLUMNS:
-        raise ImportRefused(_("The first row must be the template's header: %(columns)s.", columns="、".join(COLUMNS)),
+    names = [str(c).strip() if c is not None else "" for c in (header or ())[:len(columns)]]
+    while names and not names[-1]:
+        names.pop()
+    if tuple(names) != columns[:len(names)] or len(names) < len(columns) - optional:
+        raise ImportRefused(_("The first row must be the template's header: %(columns)s.", columns="、".join(columns)),
                             field="file")
     for line, cells in enumerate(rows, 2):
-        cells = tuple(cells)[:len(COLUMNS)]
+        cells = tuple(cells)[:len(columns)]
         if not any(c not in (None, "") and str(c).strip() for c in cells):
             continue
-        yield line, cells + (None,) * (len(COLUMNS) - len(cells))
+        yield line, cells + (None,) * (len(columns) - len(cells))
 
 
-def _parse_date(value) -> date | None:
+def read_rows(data: bytes) -> Iterator[tuple[int, tuple]]:
+    """(line number, cells) of every non-empty delivery row after the header.
+
+    Raises:
+        ImportRefused: the file cannot be read, or its header is not the template's.
+    """
+    return read_table(data, COLUMNS)
+
+
+def formula_column(cells: tuple) -> int | None:
+    """The first cell holding a spreadsheet formula (refused: the value itself must be entered)."""
+    return next((i for i, c in enumerate(cells) if isinstance(c, str) and c.lstrip().startswith("=")), None)
+
+
+def parse_date(value) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -144,7 +163,7 @@ def _parse_quantity(value) -> Decimal | None:
     return quantity if quantity is not None and quantity.is_finite() else None
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -169,11 +188,12 @@ def check_rows(report: ServiceReport, rows, progress: Callable[[int], None] | No
         if progress is not None and result.total % PROGRESS_EVERY == 0:
             progress(result.total)
         problems = []
-        formula = next((i for i, c in enumerate(cells) if isinstance(c, str) and c.lstrip().startswith("=")), None)
+        formula = formula_column(cells)
         if formula is not None:
             problems.append((formula, _("Formulas are not accepted; enter the value itself.")))
-        row = services.RowInput(id_number=_cell(cells[0]), item_code=_cell(cells[1]), delivered_on=_parse_date(cells[2]),
-                                quantity=_parse_quantity(cells[3]), worker=_cell(cells[4]), note=_cell(cells[5]))
+        row = services.RowInput(id_number=cell_text(cells[0]), item_code=cell_text(cells[1]),
+                                delivered_on=parse_date(cells[2]), quantity=_parse_quantity(cells[3]),
+                                worker=cell_text(cells[4]), note=cell_text(cells[5]))
         beneficiary_id, item_id, row_problems = context.check(row)
         problems += [(FIELD_COLUMNS[f], m) for f, m in row_problems]
         if not problems:
@@ -186,7 +206,7 @@ def check_rows(report: ServiceReport, rows, progress: Callable[[int], None] | No
             result.error_count += len(problems)
             for column, message in problems:
                 if len(result.errors) < MAX_ERRORS_KEPT:
-                    result.errors.append(RowError(line, COLUMNS[column], _cell(cells[column]), message))
+                    result.errors.append(RowError(line, COLUMNS[column], cell_text(cells[column]), message))
             continue
         result.rows.append({"report_id": report.id, "beneficiary_id": beneficiary_id, "item_id": item_id,
                             "delivered_on": row.delivered_on, "quantity": row.quantity, "worker": row.worker,
@@ -214,10 +234,11 @@ def error_workbook(errors: list[RowError], total: int, error_count: int) -> byte
     return out.getvalue()
 
 
-def template_workbook() -> bytes:
+def template_workbook(columns: tuple = COLUMNS, title: str = "服务记录") -> bytes:
+    """An empty workbook with the header row of an import."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("服务记录")
-    sheet.append(list(COLUMNS))
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(columns))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -18,7 +18,7 @@ from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.i18n import gettext as _
 from procurement.rules import reports as rules
-from procurement.rules.clock import utcnow
+from procurement.rules.clock import beijing_today, utcnow
 from procurement.rules.identifiers import check_citizen_id
 from procurement.supervision.models import DeliveryRow, Expenditure, ReportAttachment, ReportState, ServiceReport
 
@@ -127,6 +127,7 @@ class RowContext:
     assigned: dict  # beneficiary id → [(from, until or None)]
     hashes: dict  # keyed hash → beneficiary id, filled as numbers are seen
     typed: dict = field(default_factory=dict)  # the number as typed → beneficiary id (or None)
+    today: date = field(default_factory=lambda: beijing_today())  # no delivery after this day (Beijing time)
 
     @classmethod
     def of(cls, report: ServiceReport) -> "RowContext":
@@ -180,7 +181,8 @@ class RowContext:
                                item_in_contract=item_id is not None, delivered_on=row.delivered_on,
                                quantity=row.quantity, worker=row.worker or "", note=row.note or "")
         period = rules.ReportPeriod(self.report.period_start, self.report.period_end)
-        return beneficiary_id, item_id, rules.row_problems(facts, period, contract.term_start, contract.term_end)
+        return beneficiary_id, item_id, rules.row_problems(facts, period, contract.term_start, contract.term_end,
+                                                          self.today)
 
 
 def _exists(report: ServiceReport, beneficiary_id: int, item_id: int, day: date, worker: str) -> bool:
@@ -406,3 +408,53 @@ def beneficiaries_reached(contract) -> int:
     return db.session.scalar(
         select(func.count(func.distinct(DeliveryRow.beneficiary_id))).join(ServiceReport)
         .where(ServiceReport.contract_id == contract.id, ServiceReport.state == ReportState.ACCEPTED)) or 0
+
+
+@dataclass(frozen=True)
+class PeriodTrend:
+    period: rules.ReportPeriod
+    accepted: Decimal  # quantity delivered in the accepted report of the period
+    pending: Decimal  # …in a submitted or resubmitted report not yet accepted
+    served: int  # distinct beneficiaries in those rows
+
+
+def delivery_figures(contract, today: date) -> tuple[list[ItemProgress], list[PeriodTrend]]:
+    """The contract page's figures, read in two grouped queries: per item, contracted vs delivered in accepted
+    reports (as :func:`delivered_by_item`), and per reporting period up to today, the delivered quantity
+    (accepted, or submitted/resubmitted and awaiting review) and the distinct beneficiaries served.
+
+    Reports are per period (monthly or quarterly), so grouping on the report's period start is grouping by month
+    on every database (no dialect's date function). Drafts and returned reports do not count.
+    """
+    counted = (ReportState.ACCEPTED, ReportState.SUBMITTED, ReportState.RESUBMITTED)
+
+    def grouped(*columns):
+        return (select(ServiceReport.period_start, ServiceReport.state, *columns)
+                .join(DeliveryRow, DeliveryRow.report_id == ServiceReport.id)
+                .where(ServiceReport.contract_id == contract.id, ServiceReport.state.in_(counted)))
+
+    by_item: dict = {}
+    quantities: dict = {}  # period start → [accepted, pending]
+    for start, state, item_id, quantity in db.session.execute(
+            grouped(DeliveryRow.item_id, func.sum(DeliveryRow.quantity))
+            .group_by(ServiceReport.period_start, ServiceReport.state, DeliveryRow.item_id)):
+        quantity = Decimal(quantity or 0)
+        accepted = state == ReportState.ACCEPTED
+        if accepted:
+            by_item[item_id] = by_item.get(item_id, Decimal(0)) + quantity
+        quantities.setdefault(start, [Decimal(0), Decimal(0)])[0 if accepted else 1] += quantity
+    served: dict = {}
+    for start, _state, people in db.session.execute(
+            grouped(func.count(func.distinct(DeliveryRow.beneficiary_id)))
+            .group_by(ServiceReport.period_start, ServiceReport.state)):
+        served[start] = served.get(start, 0) + (people or 0)  # one report per period: no one counted twice
+    progress = [ItemProgress(line.item.code, line.item.name, str(line.item.unit.label), line.quantity,
+                             by_item.get(line.item_id, Decimal(0))) for line in contract.lines]
+    trend = [PeriodTrend(period, *quantities.get(period.start, (Decimal(0), Decimal(0))), served.get(period.start, 0))
+             for period in periods_of(contract) if period.start <= today]
+    return progress, trend
+
+
+def monthly_trend(contract, today: date) -> list[PeriodTrend]:
+    """Per reporting period up to today: delivered quantities and beneficiaries served (see delivery_figures)."""
+    return delivery_figures(contract, today)[1]

@@ -129,10 +129,26 @@ def contract_card(contract) -> dict | None:
     reports = services.reports_of(contract)
     periods = [{"period": period, "report": reports.get(period.start), "started": period.start <= today}
                for period in services.periods_of(contract)]
-    progress = [{"item": item, "rate": item.rate} for item in services.delivered_by_item(contract)]
+    delivered, trend = services.delivery_figures(contract, today)
+    progress = [{"item": item, "rate": item.rate} for item in delivered]
     can_write = services.can_write(current_user, contract)
     return {"periods": periods, "progress": progress, "reached": services.beneficiaries_reached(contract),
-            "can_write": can_write}
+            "can_write": can_write, "trend": _trend_chart(trend)}
+
+
+def _month_label(day) -> str:
+    return _("%(month)s (month)", month=day.month)
+
+
+def _trend_chart(trend: list):
+    """The monthly trend of the contract page: delivered quantity (accepted, awaiting review) and people served."""
+    from procurement.charts import Series, trend_chart
+
+    categories = [(entry.period.key, _month_label(entry.period.start)) for entry in trend]
+    return trend_chart(_("Delivered quantity and beneficiaries served per period"), categories, [
+        Series(_("Accepted"), [entry.accepted for entry in trend], "chart-bar-accepted"),
+        Series(_("Awaiting review"), [entry.pending for entry in trend], "chart-bar-pending"),
+    ], Series(_("Beneficiaries served"), [entry.served for entry in trend], "chart-line-served"))
 
 
 # --- the report page ---------------------------------------------------------------------------

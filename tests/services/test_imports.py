@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from procurement import files, tasks
 from procurement.extensions import db
-from procurement.supervision import imports
+from procurement.supervision import imports, services
 from procurement.supervision.imports import COLUMNS, ImportRefused
 from procurement.supervision.models import DeliveryRow, ImportJob, ImportState
 from tests.project_factories import actor
@@ -196,3 +196,14 @@ def test_a_real_worker_runs_the_job_from_redis(world, app):
     finished = _through_a_worker(world, app, RedisStorage("procurement-test", url=url))
     assert finished.state == ImportState.DONE and finished.imported == 6
     assert rows_in_db() == 6
+
+
+def test_an_import_refuses_rows_dated_after_today(world, monkeypatch):
+    monkeypatch.setattr(services, "beijing_today", lambda: date(2026, 5, 3))
+    job = run(world, xlsx(good_rows(world, 3)))  # 1, 2 and 3 May are fine; then 4 May is tomorrow
+    assert job.state == ImportState.DONE
+    job = run(world, xlsx([(ANNA, world.item.code, date(2026, 5, 4), 1, "社工9", "")]))
+    assert job.state == ImportState.REFUSED and job.error_count == 1
+    line, column, _value, _reason = error_sheet(job)[1]
+    assert line == 2 and column == "服务日期"
+    assert rows_in_db() == 3

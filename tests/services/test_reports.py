@@ -473,3 +473,28 @@ def test_only_accepted_reports_count(world):
     assert progress.delivered == Decimal("6.25") and progress.rate == Decimal("6.3")
     assert services.beneficiaries_reached(world.contract) == 2  # three rows, two people
     assert june.state == ReportState.SUBMITTED and services.row_count(june) == 1
+
+
+def test_a_delivery_after_today_in_beijing_is_refused(world, monkeypatch):
+    monkeypatch.setattr(services, "beijing_today", lambda: date(2026, 5, 12))
+    report = open_(world)
+    services.add_row(report, row(world, on=date(2026, 5, 12)), actor(world.writer))  # today is fine
+    with pytest.raises(ReportInvalid) as caught:
+        services.add_row(report, row(world, on=date(2026, 5, 13)), actor(world.writer))
+    assert [f for f, _m in caught.value.problems] == ["delivered_on"]
+    assert "今天" in caught.value.problems[0][1] or "future" in caught.value.problems[0][1]
+    assert row_total() == 1
+
+
+def test_the_contract_figures_count_accepted_and_awaiting_reports_by_period(world):
+    world.assign(CHEN)
+    may = submitted(world, rows=((ANNA, date(2026, 5, 12)), (BO, date(2026, 5, 13))))  # 2 each
+    services.accept_report(may, actor(world.officer))
+    submitted(world, JUNE, rows=((CHEN, date(2026, 6, 2)),))
+    progress, trend = services.delivery_figures(world.contract, date(2026, 7, 15))
+    assert progress == services.delivered_by_item(world.contract)  # the same figures as the item table's
+    by_start = {entry.period.start: entry for entry in trend}
+    assert max(by_start) == date(2026, 7, 1)  # periods up to today only
+    assert (by_start[MAY].accepted, by_start[MAY].pending, by_start[MAY].served) == (4, 0, 2)
+    assert (by_start[JUNE].accepted, by_start[JUNE].pending, by_start[JUNE].served) == (0, 2, 1)
+    assert by_start[date(2026, 7, 1)].served == 0 and by_start[date(2026, 7, 1)].accepted == 0

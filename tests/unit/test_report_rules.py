@@ -191,3 +191,13 @@ def test_every_problem_at_once():
     found = fields(beneficiary_known=False, beneficiary_assigned=False, item_in_contract=False, delivered_on=None,
                    quantity=Decimal("0"), worker="", note="x" * (NOTE_MAX + 1))
     assert found == ["beneficiary", "item", "delivered_on", "quantity", "worker", "note"]
+
+
+def test_a_date_after_today_is_refused():
+    today = date(2026, 5, 12)
+    assert row_problems(GOOD, MAY, *TERM, today) == []  # today itself is fine
+    found = row_problems(replace(GOOD, delivered_on=date(2026, 5, 13)), MAY, *TERM, today)
+    assert [f for f, _m in found] == ["delivered_on"]
+    outside = row_problems(replace(GOOD, delivered_on=date(2026, 6, 1)), MAY, *TERM, date(2026, 7, 1))
+    assert [f for f, _m in outside] == ["delivered_on"] and found != outside  # its own message
+    assert row_problems(replace(GOOD, delivered_on=None), MAY, *TERM, today)[0][0] == "delivered_on"

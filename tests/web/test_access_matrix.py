@@ -15,14 +15,25 @@ from sqlalchemy import select
 from contracts.models import ContractTemplate
 from contracts.services import start_draft
 from procurement import files
+from procurement.acceptance.models import Acceptance, AcceptanceState, Conclusion
 from procurement.audit.models import AuditRecord
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Role
 from procurement.beneficiaries.models import LegalBasis
 from procurement.beneficiaries.services import BeneficiaryData, assign, create_beneficiary
 from procurement.catalog.models import ListKind, ListStatus, TargetGroup
+from procurement.db_types import utcnow
 from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Qualification
+from procurement.oversight.models import ComplaintChannel, FollowUpCall, InspectionKind, Severity
+from procurement.oversight.services import (
+    InspectionData,
+    add_evidence,
+    add_finding,
+    issue_notice,
+    record_complaint,
+    record_inspection,
+)
 from procurement.projects.models import PerformanceTarget, TargetDirection
 from procurement.rules.identifiers import cid_check_char
 from procurement.supervision.imports import COLUMNS, run_import, start_import
@@ -167,6 +178,36 @@ MATRIX = {
     "audit.export_csv": {"GET": {AUD}},
     "audit.export_xlsx": {"GET": {AUD}},
     "audit.verify": {"GET": {AUD}, "POST": {AUD}},
+    "acceptance.record": {"GET": {OFF, SUP, FIN}},
+    "acceptance.open": {"POST": {OFF}},
+    "acceptance.edit": {"POST": {OFF}},
+    "acceptance.conclude": {"POST": {OFF}},
+    "acceptance.publish": {"POST": {OFF}},
+    "acceptance.result": {"GET": {OFF, SUP, FIN}},
+    "acceptance.result_pdf": {"GET": {OFF, SUP, FIN}},
+    "acceptance.public": {"GET": EVERYONE},
+    "acceptance.public_pdf": {"GET": EVERYONE},
+    "beneficiaries.search_id": {"POST": {OFF, SUP}},
+    "beneficiaries.import_template": {"GET": {OFF}},
+    "beneficiaries.import_assignments": {"POST": {OFF}},
+    "oversight.contract": {"GET": {OFF, FIN}},
+    "oversight.new_inspection": {"GET": {OFF}, "POST": {OFF}},
+    "oversight.inspection": {"GET": {OFF, FIN}},
+    "oversight.inspection_summary": {"POST": {OFF}},
+    "oversight.call": {"POST": {OFF}},
+    "oversight.inspection_finding": {"POST": {OFF}},
+    "oversight.new_complaint": {"GET": {OFF}, "POST": {OFF}},
+    "oversight.complaint": {"GET": {OFF, FIN}},
+    "oversight.close_complaint": {"POST": {OFF}},
+    "oversight.complaint_finding": {"POST": {OFF}},
+    "oversight.finding": {"GET": {OFF, FIN}},
+    "oversight.issue_notice": {"POST": {OFF}},
+    "oversight.notices": {"GET": {OFF, FIN, SUP}},
+    "oversight.notice": {"GET": {OFF, FIN, SUP}},
+    "oversight.notice_evidence": {"POST": {SUP}},
+    "oversight.answer_notice": {"POST": {SUP}},
+    "oversight.close_notice": {"POST": {OFF}},
+    "oversight.evidence_file": {"GET": {OFF, FIN, SUP}},
 }
 
 # Answers that are neither 200 nor a refusal: (endpoint, method) -> {who: status}
@@ -238,6 +279,25 @@ def world():
     # an upload refused for a bad row, so its error file can be downloaded
     bad = (",".join(COLUMNS) + "\n11010119900307001X,X,2026-11-02,1,社工甲,\n").encode()
     job = run_import(start_import(report, bad, "bad.csv", supplier_actor))
+    # the contract's acceptance, concluded and published (so its public pages answer)
+    acceptance = Acceptance(contract_id=contract.id, state=AcceptanceState.PUBLISHED, accepted_on=date(2026, 11, 20),
+                            conclusion=Conclusion.PASSED, concluded_at=utcnow(), published_on=date(2026, 11, 25))
+    db.session.add(acceptance)
+    db.session.flush()
+    # supervision: an inspection with one follow-up call, a complaint, a finding and its notice with a file
+    officer_actor = Actor(users[OFF], "127.0.0.1")
+    inspection = record_inspection(contract, InspectionData(
+        InspectionKind.ON_SITE, date(2026, 11, 10), date(2026, 11, 1), date(2026, 11, 9), "检查组", "服务站"),
+        officer_actor, date(2026, 11, 10))
+    call = FollowUpCall(inspection_id=inspection.id, beneficiary_id=person.id)
+    db.session.add(call)
+    complaint = record_complaint(contract, date(2026, 11, 10), ComplaintChannel.HOTLINE, "服务人员迟到",
+                                 officer_actor, date(2026, 11, 10))
+    finding = add_finding(contract, Severity.MINOR, "台账不全", date(2026, 11, 10), officer_actor, date(2026, 11, 10),
+                          inspection=inspection)
+    notice = issue_notice(finding, date(2026, 11, 10), 60, "补齐台账", officer_actor, date(2026, 11, 10))
+    evidence = add_evidence(notice, b"%PDF-1.4 evidence", "台账.pdf", supplier_actor)
+    db.session.flush()
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
@@ -245,7 +305,9 @@ def world():
            "bid_id": bid.id, "year": 2026, "contract_id": contract.id, "template_id": template.id,
            "version_id": draft.id, "beneficiary_id": person.id, "assignment_id": assignment.id,
            "report_id": report.id, "row_id": row.id, "expenditure_id": expenditure.id, "attachment_id": attachment.id,
-           "job_id": job.id}
+           "job_id": job.id, "acceptance_id": acceptance.id,
+           "inspection_id": inspection.id, "call_id": call.id, "complaint_id": complaint.id, "finding_id": finding.id,
+           "notice_id": notice.id, "evidence_id": evidence.id}
     line_ids = {"projects.line_remove": project_line.id}
     org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids

@@ -1,0 +1,1 @@
+"""Supervision of contracts in service: inspections, follow-ups, complaints, findings, rectification notices."""
