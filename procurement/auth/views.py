@@ -18,6 +18,7 @@ from procurement.errors import DomainError
 from procurement.extensions import db
 from procurement.i18n import N_
 from procurement.rules.clock import utcnow
+from procurement.settings import get_setting
 from procurement.web import is_safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -99,6 +100,10 @@ def second_factor():
             session.pop("mfa_pending", None)
             flash(services._locked_message(user, now), "danger")
             return redirect(url_for("auth.login"))
+        if services.address_throttled(client_ip(), now):  # codes are not tried from an address that is guessing
+            form.code.errors.append(_("Too many failed logins from your address. Please wait %(n)s minutes and try "
+                                      "again.", n=get_setting("login.ip_window_minutes")))
+            return render_template("auth/second_factor.html", form=form, user=user), 429
         if services.verify_totp(user, form.code.data, now):
             return _finish_login(user)
         result = services.register_second_factor_failure(user, client_ip(), now)

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
@@ -22,6 +23,27 @@ def test_upgrading_an_empty_database_gives_exactly_the_models_schema(app):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def _model_checks() -> set[tuple[str, str]]:
+    expected = set()
+    for table in db.metadata.sorted_tables:
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.CheckConstraint) and constraint.name:
+                name = str(constraint.name)
+                expected.add((table.name, name if name.startswith("ck_") else f"ck_{table.name}_{name}"))
+    return expected
+
+
+def test_the_migrations_create_every_check_constraint_of_the_models(app):
+    """compare_metadata does not look at CHECK constraints: the rules they hold (states tied to their dates,
+    amounts above zero) must be in a migrated database all the same."""
+    inspector = sa.inspect(db.engine)
+    found = {(table, check["name"]) for table in inspector.get_table_names()
+             for check in inspector.get_check_constraints(table) if check.get("name")}
+    expected = _model_checks()
+    assert len(expected) > 40
+    assert expected - found == set()
 
 
 def test_production_refuses_the_development_secret_key(db_url):

@@ -114,6 +114,26 @@ def test_one_address_is_throttled_after_many_failures_across_accounts(client):
     assert post_login(client, user.username, ip="10.1.1.1").headers["Location"] == "/"
 
 
+def test_second_factor_codes_are_not_tried_from_a_throttled_address(client):
+    user = make_user(Role.OFFICER)
+    db.session.commit()
+    post_login(client, user.username)
+    client.get("/auth/second-factor/enrol")  # the secret is made when the enrolment page is shown
+    db.session.refresh(user)
+    secret = crypto.decrypt(user.totp_secret)
+    client.post("/auth/second-factor/enrol", data={"code": pyotp.TOTP(secret).now()}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    client.post("/auth/logout")
+    assert post_login(client, user.username, ip="10.7.7.7").headers["Location"] == "/auth/second-factor"
+    for n in range(20):  # meanwhile the same address guesses passwords of other accounts
+        post_login(client, f"nobody{n}", "x", ip="10.7.7.7")
+    refused = client.post("/auth/second-factor", data={"code": pyotp.TOTP(secret).now()},
+                          environ_base={"REMOTE_ADDR": "10.7.7.7"})
+    assert refused.status_code == 429
+    assert gettext("Too many failed logins from your address. Please wait %(n)s minutes and try again.", n=15) in \
+        text(refused)
+    assert client.get("/").status_code == 302  # still not logged in
+
+
 def test_unknown_user_gets_the_same_message_as_a_wrong_password(client):
     response = post_login(client, "no-such-user", "whatever")
     assert gettext("Wrong user name or password.") in text(response)
