@@ -1,12 +1,14 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, against the app served over HTTP."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from procurement.demo.seed import seed_demo
 from procurement.extensions import db
+from tests.conftest import SNAPSHOT, TEST_DATABASE_URL, _make_app, _pg_reset, _pg_snapshot, _reset_engine
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -42,10 +44,44 @@ def app_config():
     return {"DEMO_MODE": True}
 
 
+DEMO_SNAPSHOT = SNAPSHOT + "_demo"
+
+
+@pytest.fixture(scope="session")
+def demo_template(database_template, tmp_path_factory):
+    """The demo seeded once (it takes seconds); every browser test starts from a copy of it."""
+    if TEST_DATABASE_URL:
+        _pg_reset(_reset_engine(TEST_DATABASE_URL))
+        url = TEST_DATABASE_URL
+    else:
+        path = tmp_path_factory.mktemp("demo") / "demo.db"
+        shutil.copyfile(database_template, path)
+        url = f"sqlite:///{path}"
+    app = _make_app(url, DEMO_MODE=True)
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    if TEST_DATABASE_URL:
+        _pg_snapshot(_reset_engine(url), DEMO_SNAPSHOT)
+        return url
+    return path
+
+
+@pytest.fixture
+def db_url(demo_template, tmp_path):
+    """The seeded demo, as ``db_url`` in tests/conftest.py gives the empty database."""
+    if TEST_DATABASE_URL:
+        _pg_reset(_reset_engine(TEST_DATABASE_URL), snapshot=DEMO_SNAPSHOT)
+        return TEST_DATABASE_URL
+    target = tmp_path / "test.db"
+    shutil.copyfile(demo_template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(autouse=True)
 def _app_context(app):
-    seed_demo()
-    db.session.commit()
     yield
 
 
