@@ -27,6 +27,8 @@ from contracts.forms import (
 )
 from contracts.models import Contract, ContractState, InstalmentCondition, ReportFrequency
 from contracts.rendering import page_html
+from evaluation.payment_views import contract_card as payment_card
+from evaluation.views import card as evaluation_card
 from procurement import files
 from procurement.acceptance.views import acceptance_card
 from procurement.audit.services import append_audit
@@ -36,6 +38,7 @@ from procurement.beneficiaries.views import contract_card as beneficiary_card
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.forms import form_status
+from procurement.forms import show_problems as show_form_problems
 from procurement.oversight.views import contract_card as supervision_card
 from procurement.projects.models import Project, award_bid
 from procurement.rules.clock import beijing_today
@@ -93,17 +96,8 @@ def cited(problem: rules.Problem) -> str:
 
 
 def show_problems(form, exc: DomainError) -> None:
-    """Every problem of a refusal next to its field, or at the top of the form when no field of it is named."""
-    if isinstance(exc, AccessDenied):
-        raise exc
-    problems = getattr(exc, "problems", None) or [rules.Problem(exc.field or "", exc.message, exc.citation or "")]
-    for problem in problems:
-        text = cited(problem)
-        name = problem.field
-        if name and name in form and name not in ("version", "csrf_token"):
-            form[name].errors = list(form[name].errors) + [text]
-        elif text not in form.form_errors:
-            form.form_errors.append(text)
+    """Every problem of a refusal next to its field with its legal basis, or at the top of the form."""
+    show_form_problems(form, exc, describe=cited)
 
 
 def _conflict(form, exc: ConflictError, contract_id: int) -> Contract:
@@ -248,6 +242,7 @@ def _render_detail(contract: Contract, status: int = 200, step_form=None, assign
         can_supplement=can_edit and contract.parent_id is None and not draft, cited=cited,
         beneficiaries=beneficiary_card(contract, assign_form), reports=report_card(contract),
         acceptance=acceptance_card(contract), supervision=supervision_card(contract),
+        payments=payment_card(contract), evaluation=evaluation_card(contract),
     ), status
 
 

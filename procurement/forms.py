@@ -113,6 +113,56 @@ def show_domain_error(form, exc, fields: dict | None = None) -> None:
         flash(exc.message, "danger")
 
 
+def show_problems(form, exc, field_names: dict | None = None, describe=None) -> None:
+    """Every problem of a refusal next to its field, or above the form when it names none of the form's fields.
+
+    A service lists its problems in ``exc.problems`` as ``(field, message)`` pairs or as objects with ``field``
+    and ``message``; ``field_names`` maps a service's names to the form's where they differ; ``describe`` turns
+    a problem object into its text (e.g. with its legal citation). A refusal of access is not a form error: it
+    propagates to the central handler (403).
+    """
+    from procurement.errors import AccessDenied
+
+    if isinstance(exc, AccessDenied):
+        raise exc
+    for problem in getattr(exc, "problems", None) or [(exc.field or "", exc.message)]:
+        if isinstance(problem, tuple):
+            name, text = problem
+        else:
+            name, text = problem.field, describe(problem) if describe else problem.message
+        name = (field_names or {}).get(name, name)
+        if name and name in form and name not in ("version", "csrf_token"):
+            form[name].errors = list(form[name].errors) + [text]
+        elif text not in form.form_errors:
+            form.form_errors.append(text)
+
+
+def run_service(form, change, current_version=None, show=None):
+    """Run one service call for a submitted form and commit: ``(result, None)``.
+
+    A refusal is rolled back and put on the form (by ``show``, default :func:`show_problems`): ``(None, 409)``
+    after an edit conflict — the form then carries ``current_version()``, against which the user's next save
+    is made —, else ``(None, 400)``.
+    """
+    from procurement.errors import ConflictError, DomainError
+    from procurement.extensions import db
+
+    try:
+        result = change()
+    except ConflictError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        if current_version is not None and "version" in form:
+            form.version.data = str(current_version())
+        return None, 409
+    except DomainError as exc:
+        db.session.rollback()
+        (show or show_problems)(form, exc)
+        return None, 400
+    db.session.commit()
+    return result, None
+
+
 def form_status(form) -> int:
     """400 for a submitted form sent back with its errors, else 200."""
     return 400 if form.is_submitted() and form.errors else 200

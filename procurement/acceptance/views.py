@@ -18,6 +18,7 @@ from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
 from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
+from procurement.forms import run_service
 from procurement.rules.clock import beijing_today
 
 bp = Blueprint("acceptance", __name__, url_prefix="/acceptance")
@@ -74,19 +75,9 @@ def _show_problems(form, exc: DomainError) -> None:
 
 
 def _save(form, acceptance_id: int, change, done):
-    try:
-        result = change()
-    except ConflictError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        form.version.data = str(db.session.get(Acceptance, acceptance_id).version)
-        return None, 409
-    except DomainError as exc:
-        db.session.rollback()
-        _show_problems(form, exc)
-        return None, 400
-    db.session.commit()
-    return done(result), None
+    result, status = run_service(form, change, lambda: db.session.get(Acceptance, acceptance_id).version,
+                                 show=_show_problems)
+    return (done(result), None) if status is None else (None, status)
 
 
 def _with_rows(form):

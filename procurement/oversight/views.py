@@ -11,9 +11,8 @@ from sqlalchemy import select
 from procurement import files
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
-from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
-from procurement.forms import choices
+from procurement.forms import choices, run_service
 from procurement.oversight import services
 from procurement.oversight.forms import (
     AnswerForm,
@@ -81,34 +80,13 @@ def _notice(notice_id: int) -> RectificationNotice:
     return notice
 
 
-def _show_problems(form, exc: DomainError) -> None:
-    """Every problem next to its field, or above the form when it has no such field."""
-    if isinstance(exc, AccessDenied):
-        raise exc
-    for field, message in getattr(exc, "problems", None) or [(exc.field or "", exc.message)]:
-        if field and field in form and field not in ("version", "csrf_token"):
-            form[field].errors = list(form[field].errors) + [message]
-        elif message not in form.form_errors:
-            form.form_errors.append(message)
-
-
 def _save(form, change, record=None):
     """Run one service call and commit; on a refusal put it on the form and return the status (409 / 400)."""
-    try:
-        result = change()
-    except ConflictError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        if record is not None and "version" in form:
-            db.session.refresh(record)
-            form.version.data = str(record.version)
-        return None, 409
-    except DomainError as exc:
-        db.session.rollback()
-        _show_problems(form, exc)
-        return None, 400
-    db.session.commit()
-    return result, None
+    def current_version():
+        db.session.refresh(record)
+        return record.version
+
+    return run_service(form, change, current_version if record is not None else None)
 
 
 def _back(endpoint: str, message: str, anchor: str | None = None, **values):

@@ -12,8 +12,10 @@ from flask_login import current_user
 from procurement import files
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
-from procurement.errors import AccessDenied, ConflictError, DomainError
+from procurement.errors import AccessDenied, DomainError
 from procurement.extensions import db
+from procurement.forms import run_service
+from procurement.forms import show_problems as show_form_problems
 from procurement.rules.clock import beijing_today, utcnow
 from procurement.supervision import imports, services
 from procurement.supervision.forms import (
@@ -86,35 +88,15 @@ def _to_report(report_id: int, message: str | None = None, anchor: str | None = 
 
 def show_problems(form, exc: DomainError) -> None:
     """Every problem of a refusal next to its field, or at the top of the page when the form has no such field."""
-    if isinstance(exc, AccessDenied):
-        raise exc
-    problems = getattr(exc, "problems", None) or [(exc.field or "", exc.message)]
-    for field, message in problems:
-        name = FIELD_NAMES.get(field, field)
-        if name and name in form and name not in ("version", "csrf_token"):
-            form[name].errors = list(form[name].errors) + [message]
-        elif message not in form.form_errors:
-            form.form_errors.append(message)
+    show_form_problems(form, exc, FIELD_NAMES)
 
 
 def _save(form, report_id: int, change, done):
     """Run one service call: commit and return ``(done(result), None)``, or ``(None, status)`` with the refusal
     on the form: 409 after an edit conflict (the form then carries the new version), else 400."""
-    try:
-        result = change()
-    except ConflictError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        report = db.session.get(ServiceReport, report_id)
-        if "version" in form:
-            form.version.data = str(report.version)
-        return None, 409
-    except DomainError as exc:
-        db.session.rollback()
-        show_problems(form, exc)
-        return None, 400
-    db.session.commit()
-    return done(result), None
+    result, status = run_service(form, change, lambda: db.session.get(ServiceReport, report_id).version,
+                                 show=show_problems)
+    return (done(result), None) if status is None else (None, status)
 
 
 # --- the contract page's card ------------------------------------------------------------------
