@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import contracts, imports, pages, projects
+from bench import contracts, evaluations, imports, pages, projects
 
 BENCHMARKS = {
     "catalog_list": pages.catalog_list,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "contract_pdf": contracts.contract_pdf,
     "import": imports.import_rows,
     "contract_page": imports.contract_page,
+    "evaluation_pdf": evaluations.evaluation_pdf,
 }
 
 

@@ -6,3 +6,8 @@ def init_app(app) -> None:
 
     for blueprint in (views.bp, scheme_views.bp, payment_views.bp):
         app.register_blueprint(blueprint)
+    from evaluation import bulk_views
+    from evaluation.cli import render_evaluation_command
+
+    app.register_blueprint(bulk_views.bp)
+    app.cli.add_command(render_evaluation_command)

@@ -56,6 +56,10 @@ def home_context(user) -> dict:
         from procurement.oversight.services import open_notices
 
         context["rectifications"], context["rectifications_overdue"] = open_notices(user, today, limit=8)
+    if user.may(Action.PAYMENT_VIEW):
+        from evaluation.payments import home_totals
+
+        context["payment_totals"] = home_totals(user, today)
     if user.may(Action.OWN_ORG_VIEW):
         context["organization"] = user.organization
         context["is_supplier"] = user.organization.kind == OrgKind.SUPPLIER

@@ -30,6 +30,15 @@ class AccessDenied(DomainError):
     status = 403
 
 
+class InvalidInput(DomainError):
+    """Every problem of an input at once: ``problems`` is a list of ``(field, message)``; the first is the message."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        field, message = problems[0]
+        super().__init__(message, field=field or None)
+        self.problems = problems
+
+
 class ConflictError(DomainError):
     """Someone else saved the record since the user loaded it."""
 

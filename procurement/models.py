@@ -12,5 +12,6 @@ def import_models():
     from procurement.catalog import models as catalog_models  # noqa: F401
     from procurement.orgs import models as org_models  # noqa: F401
     from procurement.oversight import models as oversight_models  # noqa: F401
+    from procurement.projects import challenges as challenge_models  # noqa: F401
     from procurement.projects import models as project_models  # noqa: F401
     from procurement.supervision import models as supervision_models  # noqa: F401

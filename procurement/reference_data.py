@@ -116,6 +116,9 @@ def load_reference_data() -> dict:
     from contracts.services import ensure_shipped_templates
 
     added["contract_templates"] = ensure_shipped_templates()
+    from evaluation.scheme_services import ensure_default_scheme
+
+    added["evaluation_schemes"] = ensure_default_scheme()
     db.session.flush()
     return added
 

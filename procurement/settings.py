@@ -60,6 +60,11 @@ _DEFS = [
     SettingDef("procurement.open_tender_threshold", Decimal, Decimal("2000000.00"),
                _l("Open tender threshold for services (yuan)"), SettingGroup.SYSTEM,
                Decimal("0.00"), Decimal("100000000.00"), _l("国办发〔2019〕55号; 实施条例 第二十三条")),
+    SettingDef("award.fail_disqualifies_next_year", bool, False,
+               _l("A supplier whose last final evaluation was graded 差 may not be awarded in the next year"),
+               SettingGroup.SYSTEM,
+               help=_l("Local rule. Off: the officer only sees a warning at the award. On: the award is refused until "
+                       "the end of the year after the evaluation.")),
 ]
 SETTINGS: dict[str, SettingDef] = {d.key: d for d in _DEFS}
 

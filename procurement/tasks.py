@@ -62,3 +62,28 @@ def import_delivery_rows(job_id: int) -> str:
         run_import(job, commit_progress=db.session.commit)
         db.session.commit()
         return job.state.value
+
+
+@huey.task()
+def build_bulk_zip(bulk_id: int) -> str:
+    """Zip the stored PDFs of a bulk download of evaluation sheets; progress is committed as it goes."""
+    from evaluation.bulk import FINISHED, fail_bulk, run_bulk
+    from evaluation.models import BulkDownload
+    from procurement.extensions import db
+    from procurement.i18n import gettext as _
+
+    app = _application()
+    with app.app_context():
+        bulk = db.session.get(BulkDownload, bulk_id)
+        if bulk is None or bulk.state in FINISHED:
+            return "gone"
+        try:
+            run_bulk(bulk, commit_progress=db.session.commit)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("bulk download %s failed", bulk_id)
+            bulk = db.session.get(BulkDownload, bulk_id)
+            fail_bulk(bulk, _("The zip could not be made; ask for it again."))
+            db.session.commit()
+        return bulk.state

@@ -46,6 +46,7 @@ NAVIGATION = [
     NavItem("oversight.notices", _l("Rectifications"), Action.RECTIFICATION_ANSWER, ("oversight.",)),
     NavItem("beneficiaries.index", _l("Beneficiaries"), Action.BENEFICIARY_VIEW, ("beneficiaries.",)),
     NavItem("beneficiaries.index", _l("Assigned beneficiaries"), Action.ASSIGNED_BENEFICIARIES_VIEW, ("beneficiaries.",)),
+    NavItem("payments.index", _l("Payments"), Action.PAYMENT_VIEW, ("payments.",)),
     NavItem("projects.budgets", _l("Budget lines"), Action.BUDGET_VIEW, ("projects.budget",)),
     NavItem("projects.my_purchases", _l("My purchases"), Action.OWN_BIDS_VIEW, ("projects.my_purchase",)),
     NavItem("catalog.negative_list", _l("Negative list"), Action.NEGATIVE_LIST_VIEW),
@@ -58,6 +59,7 @@ NAVIGATION = [
     NavItem("admin.system_settings", _l("System settings"), Action.SETTINGS_SYSTEM),
     NavItem("projects.calendar", _l("Working-day calendar"), Action.CALENDAR_EDIT, ("projects.calendar_",)),
     NavItem("contracts.templates", _l("Contract templates"), Action.TEMPLATE_EDIT, ("contracts.template", "contracts.version_")),
+    NavItem("schemes.index", _l("Evaluation schemes"), Action.SCHEME_EDIT, ("schemes.",)),
     NavItem("admin.security_settings", _l("Security policy"), Action.SETTINGS_SECURITY),
     NavItem("audit.index", _l("Audit log"), Action.AUDIT_VIEW, ("audit.",)),
 ]

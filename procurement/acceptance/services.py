@@ -16,7 +16,7 @@ from contracts.services import can_view_contract, contract_query
 from procurement.acceptance.models import Acceptance, AcceptanceResult, AcceptanceState, Conclusion, StandardResult
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Action
-from procurement.errors import AccessDenied, ConflictError, DomainError
+from procurement.errors import AccessDenied, ConflictError, DomainError, InvalidInput
 from procurement.extensions import db
 from procurement.i18n import gettext as _
 from procurement.orgs import services as orgs
@@ -33,13 +33,8 @@ COUNT_MAX = 1_000_000
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z*])[0-9]{6}[0-9*]{8}[0-9*]{3}[0-9Xx*](?![0-9A-Za-z*])")
 
 
-class AcceptanceInvalid(DomainError):
-    """Several problems at once, each with its field."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        field, message = problems[0]
-        super().__init__(message, field=field)
-        self.problems = problems
+class AcceptanceInvalid(InvalidInput):
+    """Every problem at once, each with its field."""
 
 
 @dataclass

@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "project.stage": _l("Project stage changed"),
     "project.budget_create": _l("Budget line created"),
     "project.budget_update": _l("Budget line changed"),
+    "project.challenge": _l("Challenge received"),
+    "project.challenge_reply": _l("Challenge answered"),
     "calendar.year": _l("Holiday calendar year entered"),
     "calendar.day_add": _l("Holiday calendar day added"),
     "calendar.day_remove": _l("Holiday calendar day removed"),
@@ -110,6 +112,25 @@ ACTION_LABELS = {
     "rectification.evidence": _l("Evidence attached to a rectification answer"),
     "rectification.answer": _l("Rectification notice answered"),
     "rectification.close": _l("Rectification notice closed"),
+    "payment.record": _l("Payment recorded"),
+    "payment.terms": _l("Payment rule of a contract changed"),
+    "sheet.open": _l("Evaluation sheet opened"),
+    "sheet.assign": _l("Evaluator assigned to a sheet"),
+    "sheet.unassign": _l("Evaluator removed from a sheet"),
+    "sheet.start": _l("Scoring of a sheet started"),
+    "sheet.declare": _l("No-conflict-of-interest declaration accepted"),
+    "sheet.score": _l("Evaluation scores saved"),
+    "sheet.submit": _l("Evaluation scores submitted"),
+    "sheet.override": _l("Computed indicator overridden"),
+    "sheet.finalize": _l("Evaluation sheet finalized"),
+    "sheet.download": _l("Evaluation sheet PDF downloaded"),
+    "sheet.correct": _l("Evaluation sheet correction opened"),
+    "scheme.clone": _l("Evaluation scheme draft started"),
+    "scheme.save": _l("Evaluation scheme draft saved"),
+    "scheme.publish": _l("Evaluation scheme version published"),
+    "sheet.issue_pdf": _l("Evaluation sheet PDF issued"),
+    "bulk.start": _l("Zip of evaluation sheets requested"),
+    "bulk.download": _l("Zip of evaluation sheets downloaded"),
 }
 
 #: Labels of the part of an action code before the dot (its area).
@@ -133,6 +154,10 @@ AREA_LABELS = {
     "complaint": _l("Complaints"),
     "finding": _l("Findings"),
     "rectification": _l("Rectification notices"),
+    "scheme": _l("Evaluation schemes"),
+    "payment": _l("Payments"),
+    "sheet": _l("Evaluation sheets"),
+    "bulk": _l("Bulk downloads of evaluation sheets"),
 }
 
 OUTCOME_LABELS = {

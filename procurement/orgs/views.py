@@ -280,7 +280,10 @@ def supplier_detail(org_id):
         abort(404)
     today = beijing_today()
     on_date = _date_arg("on") or today
-    problems = services.supplier_eligibility(org, on_date, format_date=date_filter)
+    from procurement.projects.services import award_eligibility
+
+    # with its last final grade: a supplier graded 差 is flagged on its record for the next awards (DOMAIN §3, §6)
+    problems = award_eligibility(org, on_date, format_date=date_filter)
     return render_template(
         "orgs/supplier_detail.html", org=org, today=today, on_date=on_date, problems=problems,
         eligible=is_eligible(problems), certificates=services.certificate_views(org, today),

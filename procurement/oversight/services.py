@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, select
 from procurement import files
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Action
-from procurement.errors import AccessDenied, ConflictError, DomainError
+from procurement.errors import AccessDenied, ConflictError, DomainError, InvalidInput
 from procurement.extensions import db
 from procurement.i18n import gettext as _
 from procurement.oversight.models import (
@@ -39,13 +39,8 @@ TEXT_MAX, SHORT_MAX, NOTE_MAX = 4000, 256, 512
 SUPERVISED = ("signed", "published", "filed", "in_service")
 
 
-class OversightInvalid(DomainError):
-    """Every problem at once: ``problems`` is a list of (field, message)."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        field, message = problems[0]
-        super().__init__(message, field=field)
-        self.problems = problems
+class OversightInvalid(InvalidInput):
+    """Every problem at once, each with its field."""
 
 
 def _raise(problems: list[tuple[str, str]]) -> None:

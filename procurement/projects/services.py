@@ -3,7 +3,7 @@
 Every rule that refuses cites its source; services flush but never commit.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -36,7 +36,7 @@ from procurement.projects.models import (
     ProjectTransition,
     TargetDirection,
 )
-from procurement.rules import stages
+from procurement.rules import eligibility, stages
 from procurement.rules.catalog import negative_list_hits
 from procurement.rules.clock import utcnow
 from procurement.rules.eligibility import Severity
@@ -937,7 +937,8 @@ def project_facts(project: Project, today: date) -> stages.ProjectFacts:
     bids = tuple(stages.BidFacts(b.supplier.name, b.supplier.legal_representative) for b in project.bids)
     award_problems, award_warnings = (), ()
     if project.award_supplier_id is not None:
-        problems = orgs.supplier_eligibility(project.award_supplier, project.award_decided_on or today)
+        on = project.award_decided_on or today
+        problems = award_eligibility(project.award_supplier, on)
         award_problems = tuple(p.message for p in problems if p.severity == Severity.REFUSAL)
         award_warnings = tuple(p.message for p in problems if p.severity != Severity.REFUSAL)
     line = project.budget_line
@@ -960,7 +961,65 @@ def project_facts(project: Project, today: date) -> stages.ProjectFacts:
         award_supplier=project.award_supplier.name if project.award_supplier_id else None,
         award_decided_on=project.award_decided_on, award_notice_on=project.award_notice_on,
         award_problems=award_problems, award_warnings=award_warnings,
+        **(_closing_facts(project, today) if project.stage in CLOSING_STAGES else {}),
     )
+
+
+#: Stages whose guards look at the contract's acceptance, final evaluation, payments and rectifications.
+CLOSING_STAGES = (ProjectStage.IN_SERVICE, ProjectStage.ACCEPTED, ProjectStage.EVALUATED_FINAL)
+
+
+def award_eligibility(supplier: Organization, on: date, format_date=date.isoformat) -> list[eligibility.Problem]:
+    """Every eligibility problem of awarding ``supplier`` on ``on``, with its last final grade and the local 差 rule
+    (setting ``award.fail_disqualifies_next_year``: a refusal when on, a warning when off)."""
+    from evaluation.services import last_final_result  # evaluation builds on procurement: imported when used
+
+    grade, graded_on = last_final_result(supplier.id, on)
+    facts = replace(orgs.supplier_facts(supplier, grade), last_grade_on=graded_on,
+                    fail_disqualifies=bool(get_setting("award.fail_disqualifies_next_year")))
+    return eligibility.supplier_problems(facts, on, format_date=format_date)
+
+
+def _closing_facts(project: Project, today: date) -> dict:
+    """The main contract's acceptance, final evaluation, instalments and open rectification notices."""
+    from contracts.models import Contract, ContractState
+    from evaluation import payments
+    from evaluation.models import Stage
+    from evaluation.services import effective_sheet
+    from procurement.acceptance.models import Acceptance
+    from procurement.oversight.models import NoticeState, RectificationNotice
+
+    main = db.session.execute(select(Contract).where(Contract.project_id == project.id,
+                                                     Contract.parent_id.is_(None))).scalar()
+    if main is None:
+        return {}
+    acceptance = db.session.execute(select(Acceptance).where(Acceptance.contract_id == main.id)).scalar()
+    sheet = effective_sheet(main, Stage.FINAL)
+    contracts = [main] + list(db.session.execute(
+        select(Contract).where(Contract.parent_id == main.id, Contract.state != ContractState.DRAFT)
+        .order_by(Contract.id)).scalars())
+    unpaid, withheld = [], []
+    for contract in contracts:
+        for ln in payments.instalment_lines(contract, today):
+            name = _("%(number)s instalment %(n)s (%(amount)s)", number=contract.number, n=ln.instalment.position,
+                     amount=f"¥{ln.instalment.amount:,.2f}")
+            if ln.state in (payments.DUE, payments.OVERDUE, payments.WAITING):
+                unpaid.append(f"{name}: {ln.state_label}")
+            elif ln.withheld > 0:
+                withheld.append(_("%(name)s: %(amount)s withheld", name=name, amount=f"¥{ln.withheld:,.2f}"))
+    notices = db.session.execute(
+        select(RectificationNotice.number).where(RectificationNotice.contract_id.in_([c.id for c in contracts]),
+                                                 RectificationNotice.state != NoticeState.CLOSED)
+        .order_by(RectificationNotice.number)).scalars().all()
+    return {
+        "contract_number": main.number,
+        "acceptance_state": acceptance.state.value if acceptance is not None else None,
+        "acceptance_conclusion": acceptance.conclusion.value if acceptance is not None and acceptance.conclusion else None,
+        "final_grade": sheet.grade if sheet is not None else None,
+        "unpaid_instalments": tuple(unpaid),
+        "withheld_instalments": tuple(withheld),
+        "open_rectifications": tuple(notices),
+    }
 
 
 @dataclass

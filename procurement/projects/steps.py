@@ -474,3 +474,130 @@ def my_purchase(project_id):
     return render_template("projects/steps/my_purchase.html", project=project, own_bid=own_bid,
                            own_invitation=own_invitation, result=services.public_award(project, today), org_id=org_id,
                            today=today)
+
+
+# --- challenges (质疑) and replies -------------------------------------------------------------
+
+def _register_challenge_deadlines() -> None:
+    """The reply to a challenge joins "my deadlines" with these routes."""
+    from procurement.projects import challenges
+
+    challenges.register()
+
+
+_register_challenge_deadlines()
+
+
+def _challenge_forms(project: Project):
+    """The record form (its supplier choices: the purchase's participants)."""
+    from procurement.projects import challenges
+
+    form = challenges.ChallengeForm()
+    form.supplier.choices = choices([("", _("Choose a supplier"))]
+                                    + [(str(o.id), o.name) for o in challenges.participants(project)])
+    return form
+
+
+@bp.app_template_global("challenge_card")
+def challenge_card(project: Project) -> dict:
+    """The project page's "Challenges" card: the challenges, the window, and the forms the user may use."""
+    from procurement.projects import challenges
+
+    card = challenges.challenge_card(current_user, project)
+    record_form = None
+    if card.may_record:
+        record_form = challenges.ChallengeForm(formdata=None)
+        record_form.supplier.choices = choices([("", _("Choose a supplier"))]
+                                               + [(str(o.id), o.name) for o in challenges.participants(project)])
+        record_form.received_on.data = beijing_today()
+    reply_forms = {}
+    if services.can_edit_project(current_user, project):
+        for challenge in card.challenges:
+            if challenge.is_open:
+                reply = challenges.ChallengeReplyForm(formdata=None, prefix=f"reply{challenge.id}")
+                reply.version.data = str(challenge.version)
+                reply.replied_on.data = beijing_today()
+                reply_forms[challenge.id] = reply
+    return {"challenges": card.challenges, "window_end": card.window_end, "record_form": record_form,
+            "reply_forms": reply_forms, "today": beijing_today(), "cite_window": challenges.CITE_WINDOW,
+            "cite_reply": challenges.CITE_REPLY}
+
+
+@bp.route("/<int:project_id>/challenges/new", methods=["GET", "POST"])
+@require(Action.PROJECT_EDIT)
+def challenge_add(project_id):
+    from procurement.projects import challenges
+
+    project = _editable(project_id)
+    today = beijing_today()
+    form = _challenge_forms(project)
+    if not form.is_submitted():
+        form.received_on.data = today
+    citation, refused = None, False
+    if form.validate_on_submit():
+        try:
+            challenge = challenges.record_challenge(project, _chosen(form.supplier), form.received_on.data,
+                                                    form.subject.data, current_actor(), today,
+                                                    matter=challenges.ChallengeMatter(form.matter.data))
+        except DomainError as exc:
+            citation, refused = _refused(form, exc), True
+        else:
+            due = challenge.reply_due
+            db.session.commit()
+            flash(_("The challenge has been recorded. The written reply is due by %(day)s.", day=due.day.isoformat()),
+                  "success")
+            return redirect(url_for("projects.detail", project_id=project_id, _anchor="challenges"))
+    window_end = challenges.window_end(project)
+    note = _stage_note(project, *(s for s in ProjectStage if s not in challenges.NOT_ANNOUNCED and not s.is_end))
+    return _page("projects/steps/challenge.html", form, project, citation, refused, window_end=window_end,
+                 cite_window=challenges.CITE_WINDOW, stage_note=note)
+
+
+@bp.route("/<int:project_id>/challenges/<int:challenge_id>/reply", methods=["GET", "POST"])
+@require(Action.PROJECT_EDIT)
+def challenge_reply(project_id, challenge_id):
+    from procurement.auth.models import User
+    from procurement.projects import challenges
+
+    project = _editable(project_id)
+    challenge = db.get_or_404(challenges.Challenge, challenge_id)
+    if challenge.project_id != project.id:
+        abort(404)
+    today = beijing_today()
+    form = challenges.ChallengeReplyForm(prefix=f"reply{challenge.id}")
+    if not form.is_submitted():
+        form.version.data = str(challenge.version)
+        form.replied_on.data = today
+    citation, refused, conflict = None, False, None
+    if form.validate_on_submit():
+        try:
+            late = challenges.reply_to_challenge(challenge, form.replied_on.data, form.reply.data,
+                                                 challenges.ChallengeOutcome(form.outcome.data), current_actor(), today,
+                                                 expected_version=form.loaded_version())
+        except ConflictError as exc:
+            db.session.rollback()
+            project = db.session.get(Project, project_id)
+            challenge = db.session.get(challenges.Challenge, challenge_id)
+            who = challenge.replied_by_id and db.session.get(User, challenge.replied_by_id)
+            conflict = {"message": exc.message, "by": (who.display_name or who.username) if who else "",
+                        "at": challenge.updated_at, "fields": [
+                            (form.replied_on.label.text, challenge.replied_on.isoformat() if challenge.replied_on else "—",
+                             form.replied_on.data.isoformat() if form.replied_on.data else "—"),
+                            (form.outcome.label.text, challenge.outcome.label if challenge.outcome else "—",
+                             challenges.ChallengeOutcome(form.outcome.data).label),
+                            (form.reply.label.text, challenge.reply or "—", form.reply.data)]}
+            form.version.data = str(challenge.version)
+        except DomainError as exc:
+            citation, refused = _refused(form, exc), True
+            challenge = db.session.get(challenges.Challenge, challenge_id)
+        else:
+            due = challenge.reply_due
+            db.session.commit()
+            if late:
+                flash(_("The reply has been recorded, but late: it was due by %(day)s.", day=due.day.isoformat()),
+                      "warning")
+            else:
+                flash(_("The reply has been recorded."), "success")
+            return redirect(url_for("projects.detail", project_id=project_id, _anchor=f"challenge-{challenge_id}"))
+    return _page("projects/steps/challenge_reply.html", form, project, citation, refused, conflict,
+                 challenge=challenge, cite_reply=challenges.CITE_REPLY)

@@ -23,6 +23,7 @@ ORDER_102_7 = "《政府购买服务管理办法》（财政部令第102号）�
 ORDER_102_8 = "《政府购买服务管理办法》（财政部令第102号）第八条"
 GB_32100 = "GB 32100-2015《法人和其他组织统一社会信用代码编码规则》"
 EVALUATION_42 = "财综〔2018〕42号（绩效评价结果作为选择承接主体的重要依据）"
+LOCAL_FAIL_RULE = "本地规则：绩效评价为“差”的承接主体次年不得承接（系统设置 award.fail_disqualifies_next_year）；" + EVALUATION_42
 
 #: Legal forms that may supply (102号令 第六条); values of ``procurement.orgs.models.OrgType``.
 SUPPLIER_ORG_TYPES = frozenset({
@@ -60,6 +61,8 @@ class SupplierFacts:
     bans: tuple = ()  # of BanFact or (starts, ends, reason)
     last_grade: str | None = None  # 优 / 良 / 中 / 差 of the last final evaluation, None if never evaluated
     active: bool = True  # deactivated in the registry
+    last_grade_on: date | None = None  # the day (Beijing) that last final evaluation was finalized
+    fail_disqualifies: bool = False  # the local rule: a 差 disqualifies for the next year (else a warning only)
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,32 @@ def supplier_problems(facts: SupplierFacts, on_date: date, *, format_date: DateF
                                 _("No registration certificate or licence is on record; check it before an award."),
                                 ORDER_102_7, Severity.WARNING))
     if facts.last_grade is not None and str(facts.last_grade) in FAIL_GRADES:
-        problems.append(Problem("last_grade_fail",
-                                _("The supplier's last performance evaluation was graded 差 (fail)."),
-                                EVALUATION_42, Severity.WARNING))
+        problems.append(last_grade_problem(facts, on_date, format_date))
     return problems
+
+
+def fail_disqualifies_on(graded_on: date | None, on_date: date) -> bool:
+    """Whether a 差 finalized on ``graded_on`` disqualifies on ``on_date`` under the local rule.
+
+    Disqualified for the next calendar year: a 差 of year N bars awards up to 31 December of N + 1, and from the
+    day after it was finalized within year N itself.
+    """
+    if graded_on is None:
+        return False
+    return graded_on < on_date and on_date.year <= graded_on.year + 1
+
+
+def last_grade_problem(facts: SupplierFacts, on_date: date, format_date: DateFormat = date.isoformat) -> Problem:
+    """The last final evaluation was 差: a refusal under the local rule when it is switched on, else a warning."""
+    if facts.fail_disqualifies and fail_disqualifies_on(facts.last_grade_on, on_date):
+        return Problem("last_grade_fail_disqualified",
+                       _("The supplier's last performance evaluation, finalized on %(day)s, was graded 差 (fail): "
+                         "under the local rule it may not be awarded until the end of %(year)s.",
+                         day=format_date(facts.last_grade_on), year=facts.last_grade_on.year + 1),
+                       LOCAL_FAIL_RULE, Severity.REFUSAL,
+                       detail={"graded_on": facts.last_grade_on, "until": date(facts.last_grade_on.year + 1, 12, 31)})
+    return Problem("last_grade_fail", _("The supplier's last performance evaluation was graded 差 (fail)."),
+                   EVALUATION_42, Severity.WARNING)
 
 
 def is_eligible(problems: Iterable[Problem]) -> bool:

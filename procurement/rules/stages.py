@@ -81,6 +81,14 @@ CITE_TARGETS = "《政府购买服务管理办法》（财政部令第102号）�
 CITE_AWARD = "《政府采购法》第二十二条；《政府采购法实施条例》第十八条"
 CITE_AWARD_NOTICE = "《政府采购法实施条例》第四十三条"
 CITE_REASON = "《政府采购法》第四十二条：采购活动记录"
+CITE_ACCEPTANCE = "《政府采购法》第四十一条；《政府采购法实施条例》第四十五条"
+CITE_FINAL_EVALUATION = "财预〔2020〕10号；财综〔2018〕42号"
+CITE_PAYMENTS = "合同“价款与支付”条款；《保障中小企业款项支付条例》第九条、第十条"
+CITE_RECTIFICATION = "合同“监督与验收”条款；《政府采购法》第四十一条"
+
+#: Acceptance states and conclusions as the acceptance module stores them (kept as text: rules stay pure).
+ACCEPTANCE_DONE = frozenset({"concluded", "published"})
+ACCEPTANCE_FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,14 @@ class ProjectFacts:
     award_notice_on: date | None = None
     award_problems: tuple[str, ...] = ()
     award_warnings: tuple[str, ...] = ()
+    # The end of the purchase (in_service → accepted → evaluated_final → closed), from the main contract.
+    contract_number: str | None = None
+    acceptance_state: str | None = None  # draft / concluded / published, None without an acceptance record
+    acceptance_conclusion: str | None = None  # passed / conditional / failed
+    final_grade: str | None = None  # grade of the effective finalized final sheet, None while there is none
+    unpaid_instalments: tuple[str, ...] = ()  # instalments still waiting, due or overdue, described
+    withheld_instalments: tuple[str, ...] = ()  # withheld parts (差): they stay withheld, a note only
+    open_rectifications: tuple[str, ...] = ()  # numbers of rectification notices not closed
 
 
 @dataclass(frozen=True)
@@ -311,6 +327,66 @@ def award_checks(f: ProjectFacts) -> list[Check]:
     return checks
 
 
+def _no_contract(f: ProjectFacts) -> list[Check]:
+    return [Check("main_contract", _("The project has a signed contract"), False, CITE_ACCEPTANCE)]
+
+
+def acceptance_checks(f: ProjectFacts) -> list[Check]:
+    """Acceptance (验收) of the main contract is concluded, or published, and did not fail."""
+    if f.contract_number is None:
+        return _no_contract(f)
+    done = f.acceptance_state in ACCEPTANCE_DONE
+    if f.acceptance_state is None:
+        detail = _("Contract %(number)s has no acceptance record yet.", number=f.contract_number)
+    elif not done:
+        detail = _("The acceptance record of contract %(number)s is still a draft.", number=f.contract_number)
+    else:
+        detail = ""
+    checks = [Check("acceptance_concluded", _("The acceptance of the contract is concluded"), done, CITE_ACCEPTANCE,
+                    detail)]
+    if done:
+        passed = f.acceptance_conclusion is not None and f.acceptance_conclusion != ACCEPTANCE_FAILED
+        checks.append(Check("acceptance_passed", _("The acceptance did not fail"), passed, CITE_ACCEPTANCE,
+                            "" if passed else _("The acceptance concluded that the service failed; the supplier "
+                                                "must put it right and a new acceptance is needed.")))
+    return checks
+
+
+def final_evaluation_checks(f: ProjectFacts) -> list[Check]:
+    """The effective final performance evaluation sheet (third-party, else the purchaser's) is finalized."""
+    if f.contract_number is None:
+        return _no_contract(f)
+    done = f.final_grade is not None
+    checks = [Check("final_evaluation", _("The final performance evaluation is finalized"), done,
+                    CITE_FINAL_EVALUATION,
+                    _("Grade: %(grade)s", grade=f.final_grade) if done else
+                    _("No finalized final evaluation sheet (third-party or purchaser) for contract %(number)s.",
+                      number=f.contract_number))]
+    if f.final_grade is not None and f.final_grade in ("差", "fail"):
+        checks.append(Check("final_grade_fail", _("The final evaluation was graded 差 (fail)"), True,
+                            CITE_FINAL_EVALUATION,
+                            _("The instalment it conditions is withheld pending rectification, and the supplier is "
+                              "flagged at its next awards."), blocking=False))
+    return checks
+
+
+def closing_checks(f: ProjectFacts) -> list[Check]:
+    """Every instalment paid as far as payable; no rectification notice still open."""
+    if f.contract_number is None:
+        return _no_contract(f)
+    checks = [
+        Check("payments", _("Every instalment is paid as far as it is payable"), not f.unpaid_instalments,
+              CITE_PAYMENTS, "；".join(f.unpaid_instalments)),
+        Check("rectifications", _("No rectification notice is still open"), not f.open_rectifications,
+              CITE_RECTIFICATION,
+              _("Open: %(numbers)s", numbers="、".join(f.open_rectifications)) if f.open_rectifications else ""),
+    ]
+    if f.withheld_instalments:
+        checks.append(Check("payments_withheld", _("Withheld amounts stay withheld after closing"), True,
+                            CITE_PAYMENTS, "；".join(f.withheld_instalments), blocking=False))
+    return checks
+
+
 OFFICERS = frozenset({Role.OFFICER})
 
 TRANSITIONS: dict[tuple[ProjectStage, ProjectStage], Transition] = {}
@@ -329,6 +405,9 @@ _add(S.EVALUATED, S.AWARDED, (award_checks,))
 # Signing the contract and starting the service move the project; the contract's page does both.
 _add(S.AWARDED, S.CONTRACTED, automatic=True)
 _add(S.CONTRACTED, S.IN_SERVICE, automatic=True)
+_add(S.IN_SERVICE, S.ACCEPTED, (acceptance_checks,))
+_add(S.ACCEPTED, S.EVALUATED_FINAL, (final_evaluation_checks,))
+_add(S.EVALUATED_FINAL, S.CLOSED, (closing_checks,))
 for _source in (S.DRAFT, S.APPROVED, S.ANNOUNCED, S.EVALUATED):
     _add(_source, S.CANCELLED, needs_reason=True)
 for _source in (S.ANNOUNCED, S.EVALUATED):
@@ -340,6 +419,9 @@ TRANSITION_MSGIDS = {
     (S.APPROVED, S.ANNOUNCED): N_("Announce"),
     (S.ANNOUNCED, S.EVALUATED): N_("Record the evaluation"),
     (S.EVALUATED, S.AWARDED): N_("Award"),
+    (S.IN_SERVICE, S.ACCEPTED): N_("Record the acceptance"),
+    (S.ACCEPTED, S.EVALUATED_FINAL): N_("Record the final evaluation"),
+    (S.EVALUATED_FINAL, S.CLOSED): N_("Close the project"),
     (S.DRAFT, S.CANCELLED): N_("Cancel the project"),
     (S.APPROVED, S.CANCELLED): N_("Cancel the project"),
     (S.ANNOUNCED, S.CANCELLED): N_("Cancel the project"),

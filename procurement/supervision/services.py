@@ -14,7 +14,7 @@ from procurement import crypto, files
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Action
 from procurement.beneficiaries.models import Assignment, Beneficiary
-from procurement.errors import AccessDenied, ConflictError, DomainError
+from procurement.errors import AccessDenied, ConflictError, DomainError, InvalidInput
 from procurement.extensions import db
 from procurement.i18n import gettext as _
 from procurement.rules import reports as rules
@@ -27,13 +27,8 @@ MAX_EXPENDITURE = Decimal("100000000.00")
 RUNNING = ("signed", "published", "filed", "in_service")
 
 
-class ReportInvalid(DomainError):
-    """Every problem at once: ``problems`` is a list of (field, message)."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        field, message = problems[0]
-        super().__init__(message, field=field)
-        self.problems = problems
+class ReportInvalid(InvalidInput):
+    """Every problem at once, each with its field."""
 
 
 # --- who may do what ----------------------------------------------------------------------------------

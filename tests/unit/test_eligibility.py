@@ -160,3 +160,43 @@ def test_every_problem_is_listed_not_just_the_first():
                                        last_grade="差"), AWARD)
     assert set(codes(problems)) == {"credit_code_invalid", "public_institution_1", "banned", "qualification_expired",
                                     "last_grade_fail"}
+
+
+# --- the local rule: a 差 disqualifies for the next year (setting award.fail_disqualifies_next_year) -----------
+
+@pytest.mark.parametrize(
+    ("rule_on", "graded_on", "award_on", "code_expected", "eligible"),
+    [
+        (False, date(2025, 12, 20), date(2026, 6, 15), "last_grade_fail", True),  # off: a warning only
+        (True, date(2025, 12, 20), date(2026, 6, 15), "last_grade_fail_disqualified", False),  # the next year
+        (True, date(2025, 1, 5), date(2026, 12, 31), "last_grade_fail_disqualified", False),  # to its last day
+        (True, date(2026, 3, 1), date(2026, 6, 15), "last_grade_fail_disqualified", False),  # same year, after it
+        (True, date(2024, 12, 31), date(2026, 1, 1), "last_grade_fail", True),  # two years on: warned only
+        (True, date(2026, 6, 15), date(2026, 6, 15), "last_grade_fail", True),  # not before the award date
+        (True, None, date(2026, 6, 15), "last_grade_fail", True),  # no day known: never refused on a guess
+    ],
+)
+def test_fail_grade_refuses_in_the_next_year_only_when_the_local_rule_is_on(rule_on, graded_on, award_on,
+                                                                             code_expected, eligible):
+    problems = supplier_problems(facts(last_grade="差", last_grade_on=graded_on, fail_disqualifies=rule_on), award_on)
+    (problem,) = [p for p in problems if p.code.startswith("last_grade_fail")]
+    assert problem.code == code_expected
+    assert is_eligible(problems) is eligible
+    assert problem.citation
+
+
+def test_the_refusal_says_when_the_evaluation_was_and_until_when():
+    problems = supplier_problems(facts(last_grade="差", last_grade_on=date(2025, 11, 3), fail_disqualifies=True),
+                                 date(2026, 2, 1))
+    (problem,) = [p for p in problems if p.code == "last_grade_fail_disqualified"]
+    assert problem.severity == Severity.REFUSAL
+    assert "2025-11-03" in problem.message and "2026" in problem.message
+    assert "award.fail_disqualifies_next_year" in problem.citation
+    assert problem.detail["until"] == date(2026, 12, 31)
+
+
+@pytest.mark.parametrize("grade", ["优", "良", "中", None])
+def test_the_local_rule_touches_only_a_fail(grade):
+    problems = supplier_problems(facts(last_grade=grade, last_grade_on=date(2025, 12, 1), fail_disqualifies=True),
+                                 AWARD)
+    assert not [p for p in problems if p.code.startswith("last_grade_fail")]

@@ -47,7 +47,8 @@ def test_every_audited_action_has_a_label():
     """The audit administrator reads actions by name; a new action without a label would show as a code."""
     from procurement.audit.labels import ACTION_LABELS
 
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "procurement").rglob("*.py"))
+    source = "\n".join(p.read_text(encoding="utf-8") for area in ("procurement", "contracts", "evaluation")
+                       for p in (ROOT / area).rglob("*.py"))
     actions = set(re.findall(r'append_audit\([^"\n]*"([a-z_]+\.[a-z_]+)"', source))
     assert len(actions) > 40
     assert sorted(actions - set(ACTION_LABELS)) == []

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from contracts.models import ContractTemplate
 from contracts.services import start_draft
+from evaluation.models import BulkDownload, Scheme
+from evaluation.scheme_services import clone_scheme
 from procurement import files
 from procurement.acceptance.models import Acceptance, AcceptanceState, Conclusion
 from procurement.audit.models import AuditRecord
@@ -190,6 +192,7 @@ MATRIX = {
     "beneficiaries.search_id": {"POST": {OFF, SUP}},
     "beneficiaries.import_template": {"GET": {OFF}},
     "beneficiaries.import_assignments": {"POST": {OFF}},
+    "evaluation.pdf": {"GET": {OFF, FIN, EVA}},
     "oversight.contract": {"GET": {OFF, FIN}},
     "oversight.new_inspection": {"GET": {OFF}, "POST": {OFF}},
     "oversight.inspection": {"GET": {OFF, FIN}},
@@ -208,6 +211,30 @@ MATRIX = {
     "oversight.answer_notice": {"POST": {SUP}},
     "oversight.close_notice": {"POST": {OFF}},
     "oversight.evidence_file": {"GET": {OFF, FIN, SUP}},
+    "schemes.index": {"GET": {OFF, FIN, EVA, SYS}},
+    "schemes.detail": {"GET": {OFF, FIN, EVA, SYS}},
+    "schemes.clone": {"POST": {SYS}},
+    "schemes.edit": {"GET": {SYS}, "POST": {SYS}},
+    "schemes.publish": {"POST": {SYS}},
+    "payments.index": {"GET": {OFF, FIN}},
+    "payments.contract": {"GET": {OFF, FIN}, "POST": {FIN}},
+    "payments.terms": {"POST": {OFF}},
+    "bulk.index": {"GET": {OFF, FIN}, "POST": {OFF, FIN}},
+    "bulk.job": {"GET": {OFF, FIN}},
+    "bulk.download": {"GET": {OFF, FIN}},
+    "evaluation.index": {"GET": {OFF, SUP, FIN, EVA}},
+    "evaluation.sheet": {"GET": {OFF, FIN, EVA}},
+    "evaluation.new": {"GET": {OFF}, "POST": {OFF}},
+    "evaluation.assign": {"POST": {OFF}},
+    "evaluation.remove": {"POST": {OFF}},
+    "evaluation.start": {"POST": {OFF}},
+    "evaluation.declare": {"POST": {EVA}},
+    "evaluation.scores": {"POST": {EVA}},
+    "evaluation.override": {"POST": {OFF}},
+    "evaluation.finalize": {"POST": {OFF}},
+    "evaluation.correct": {"POST": {OFF}},
+    "projects.challenge_add": {"GET": {OFF}, "POST": {OFF}},
+    "projects.challenge_reply": {"GET": {OFF}, "POST": {OFF}},
 }
 
 # Answers that are neither 200 nor a refusal: (endpoint, method) -> {who: status}
@@ -225,6 +252,15 @@ SPECIAL = {
     ("contracts.lines", "GET"): {OFF: 302},
     ("contracts.instalments", "GET"): {OFF: 302},
     ("contracts.sign", "GET"): {OFF: 302},
+    # the world's zip of evaluation sheets is the officer's: finance of the same county does not see it
+    ("bulk.job", "GET"): {FIN: 404},
+    ("bulk.download", "GET"): {FIN: 404},
+    # the world's sheet is a third-party evaluation being scored: its supplier does not see it (404)
+    ("evaluation.sheet", "GET"): {SUP: 404},
+    # the world's sheet is being scored: it has no PDF yet (tests/web/test_evaluation_pages.py downloads one)
+    ("evaluation.pdf", "GET"): {OFF: 404, FIN: 404, EVA: 404, SUP: 404},
+    ("evaluation.declare", "POST"): {SUP: 404},
+    ("evaluation.scores", "POST"): {SUP: 404},
 }
 SKIP = {"static", "bootstrap.static"}  # files, tested in test_security
 ACCEPTED_POST = {200, 302, 400, 409}  # a form re-rendered with its errors, or done and redirected
@@ -298,6 +334,27 @@ def world():
     notice = issue_notice(finding, date(2026, 11, 10), 60, "补齐台账", officer_actor, date(2026, 11, 10))
     evidence = add_evidence(notice, b"%PDF-1.4 evidence", "台账.pdf", supplier_actor)
     db.session.flush()
+    # evaluation schemes: the shipped default (published) and a draft cloned from it
+    scheme = db.session.execute(select(Scheme).where(Scheme.code == "default", Scheme.number == 1)).scalar_one()
+    scheme_draft = clone_scheme(scheme, Actor(users[SYS], "127.0.0.1"))
+    # the officer's finished zip of evaluation sheets (empty)
+    bulk_job = BulkDownload(sheet_ids=[], state="done", total=0, processed=0, created_by_id=users[OFF].id,
+                            file_sha256=files.store(b"PK\x05\x06" + b"\x00" * 18))
+    db.session.add(bulk_job)
+    # a third-party evaluation sheet of the contract being scored, with the evaluator assigned
+    from evaluation import services as sheets
+    from evaluation.models import SheetKind, Stage
+
+    sheet = sheets.open_sheet(contract, Stage.MID_TERM, SheetKind.THIRD_PARTY, date(2026, 4, 1), date(2026, 9, 30),
+                              officer_actor)
+    sheet_evaluator = sheets.assign_evaluator(sheet, users[EVA], officer_actor)
+    sheets.start_scoring(sheet, officer_actor, date(2026, 11, 10))
+    # a challenge (质疑) to the project by its bidder, awaiting the reply
+    from procurement.projects.challenges import Challenge, ChallengeMatter
+
+    challenge = Challenge(project_id=project.id, supplier_id=supplier.id, matter=ChallengeMatter.PROCESS,
+                          received_on=date(2026, 11, 4), subject="程序不合规", created_at=utcnow(), updated_at=utcnow())
+    db.session.add(challenge)
     db.session.commit()
     ids = {"list_id": county_list.id, "item_id": item.id, "org_id": supplier.id, "qualification_id": qualification.id,
            "user_id": target.id, "record_id": record.id, "region_id": county.id, "code": "zh_CN",
@@ -307,7 +364,10 @@ def world():
            "report_id": report.id, "row_id": row.id, "expenditure_id": expenditure.id, "attachment_id": attachment.id,
            "job_id": job.id, "acceptance_id": acceptance.id,
            "inspection_id": inspection.id, "call_id": call.id, "complaint_id": complaint.id, "finding_id": finding.id,
-           "notice_id": notice.id, "evidence_id": evidence.id}
+           "notice_id": notice.id, "evidence_id": evidence.id,
+           "scheme_id": scheme.id, "draft_id": scheme_draft.id, "bulk_id": bulk_job.id,
+           "sheet_id": sheet.id, "evaluator_id": sheet_evaluator.id}
+    ids["challenge_id"] = challenge.id
     line_ids = {"projects.line_remove": project_line.id}
     org_ids = {"orgs.organization_edit": bureau.id, **line_ids}
     return users, ids, org_ids
