@@ -27,9 +27,20 @@ class NavItem:
     label: object
     action: Action
     section: tuple[str, ...] = ()  # other endpoints (prefixes) under this entry
+    more: bool = False  # reference pages used now and then: under "More", keeping the bar on one line
 
     def active(self, endpoint: str | None) -> bool:
         return bool(endpoint) and (endpoint == self.endpoint or endpoint.startswith(self.section or ("\0",)))
+
+
+def navigation(user) -> tuple[list, list]:
+    """The items ``user`` may use, on the bar and under "More"; an endpoint reached through two actions once."""
+    seen, bar, more = set(), [], []
+    for item in NAVIGATION:
+        if item.endpoint not in seen and user.may(item.action):
+            seen.add(item.endpoint)
+            (more if item.more else bar).append(item)
+    return bar, more
 
 
 #: Navigation; each role sees only what it may use.
@@ -42,6 +53,8 @@ NAVIGATION = [
     NavItem("projects.deadlines", _l("My deadlines"), Action.DEADLINES_VIEW),
     NavItem("contracts.index", _l("Contracts"), Action.CONTRACT_VIEW, ("contracts.",)),
     NavItem("contracts.index", _l("My contracts"), Action.OWN_CONTRACTS_VIEW, ("contracts.",)),
+    NavItem("evaluation.index", _l("Performance evaluation"), Action.EVALUATION_VIEW, ("evaluation.", "bulk.")),
+    NavItem("evaluation.index", _l("My evaluation sheets"), Action.SHEET_SCORE, ("evaluation.",)),
     NavItem("oversight.notices", _l("Rectifications"), Action.SUPERVISION_VIEW, ("oversight.",)),
     NavItem("oversight.notices", _l("Rectifications"), Action.RECTIFICATION_ANSWER, ("oversight.",)),
     NavItem("beneficiaries.index", _l("Beneficiaries"), Action.BENEFICIARY_VIEW, ("beneficiaries.",)),
@@ -49,11 +62,11 @@ NAVIGATION = [
     NavItem("payments.index", _l("Payments"), Action.PAYMENT_VIEW, ("payments.",)),
     NavItem("projects.budgets", _l("Budget lines"), Action.BUDGET_VIEW, ("projects.budget",)),
     NavItem("projects.my_purchases", _l("My purchases"), Action.OWN_BIDS_VIEW, ("projects.my_purchase",)),
-    NavItem("catalog.negative_list", _l("Negative list"), Action.NEGATIVE_LIST_VIEW),
+    NavItem("catalog.negative_list", _l("Negative list"), Action.NEGATIVE_LIST_VIEW, more=True),
     NavItem("orgs.suppliers", _l("Suppliers"), Action.SUPPLIER_VIEW, ("orgs.supplier",)),
-    NavItem("orgs.own", _l("My organization"), Action.OWN_ORG_VIEW),
-    NavItem("orgs.organizations", _l("Organizations"), Action.ORG_VIEW, ("orgs.organization",)),
-    NavItem("orgs.regions", _l("Regions"), Action.REGION_VIEW, ("orgs.region",)),
+    NavItem("orgs.own", _l("My organization"), Action.OWN_ORG_VIEW, more=True),
+    NavItem("orgs.organizations", _l("Organizations"), Action.ORG_VIEW, ("orgs.organization",), more=True),
+    NavItem("orgs.regions", _l("Regions"), Action.REGION_VIEW, ("orgs.region",), more=True),
     NavItem("admin.users", _l("Users"), Action.USER_MANAGE, ("admin.user",)),
     NavItem("admin.roles", _l("Roles and accounts"), Action.ROLE_ASSIGN, ("admin.role",)),
     NavItem("admin.system_settings", _l("System settings"), Action.SETTINGS_SYSTEM),
@@ -113,6 +126,7 @@ def init_app(app):
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.globals["NAVIGATION"] = NAVIGATION
+    app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.globals["Action"] = Action
     app.jinja_env.globals["q_label"] = lambda code: StaffQualification(code).label
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -168,7 +168,7 @@ def test_each_role_reaches_its_pages_in_the_navigation(page, shot, username):
     """Every page of the role's navigation opens in the browser without script or CSP errors."""
     log_in(page, username)
     expect(page.get_by_role("heading", name=re.compile("欢迎"))).to_be_visible()
-    for link in page.locator("#mainnav a.nav-link[href^='/']").all():
+    for link in page.locator("#mainnav a.nav-link[href^='/'], #mainnav a.dropdown-item[href^='/']").all():
         href = link.get_attribute("href")
         response = page.request.get(href)
         assert response.status == 200, href
