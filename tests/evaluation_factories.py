@@ -2,38 +2,19 @@
 
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from evaluation import services
-from evaluation.models import Indicator, Rule, Scheme, SchemeState, Sheet, SheetKind, Stage
-from evaluation.schemes import DEFAULT_SCHEME, scheme_to_rows
+from evaluation.models import Indicator, Scheme, Sheet, SheetKind, Stage
 from procurement.extensions import db
-from procurement.rules.clock import utcnow
 from tests.project_factories import actor
 
 
 def published_scheme() -> Scheme:
-    """The newest published scheme; stores :data:`DEFAULT_SCHEME` as one when none exists (idempotent)."""
-    existing = services.newest_scheme()
-    if existing is not None:
-        return existing
-    number = (db.session.scalar(select(Scheme.number).where(Scheme.code == "DEFAULT").order_by(
-        Scheme.number.desc()).limit(1)) or 0) + 1
-    scheme = Scheme(code="DEFAULT", name="社会救助服务绩效评价指标体系", number=number, state=SchemeState.PUBLISHED,
-                    published_at=utcnow(), created_at=utcnow())
-    db.session.add(scheme)
-    db.session.flush()
-    by_code = {}
-    for row in scheme_to_rows(DEFAULT_SCHEME):
-        rule = Rule(row["rule"]) if row["rule"] else None
-        indicator = Indicator(scheme_id=scheme.id, parent_id=by_code[row["parent_code"]].id if row["parent_code"] else None,
-                              level=row["level"], position=row["position"], code=row["code"], name=row["name"],
-                              max_points=row["max_points"], rule=rule, evidence=row["evidence"], bands=row["bands"])
-        db.session.add(indicator)
-        db.session.flush()
-        by_code[row["code"]] = indicator
-    db.session.refresh(scheme, ["indicators"])
-    return scheme
+    """The newest published scheme: the shipped default, which the reference data loads into every test database
+    (stored again here when a test has none)."""
+    from evaluation.scheme_services import ensure_default_scheme
+
+    ensure_default_scheme()
+    return services.newest_scheme()
 
 
 def indicator(scheme: Scheme, code: str) -> Indicator:

@@ -17,10 +17,7 @@ from contracts.models import ContractState, Instalment, InstalmentCondition, Iss
 from evaluation import documents
 from evaluation.models import (
     ComputedScore,
-    Indicator,
     Rule,
-    Scheme,
-    SchemeState,
     Score,
     Sheet,
     SheetEvaluator,
@@ -29,7 +26,6 @@ from evaluation.models import (
     SheetState,
     Stage,
 )
-from evaluation.schemes import DEFAULT_SCHEME, scheme_to_rows
 from evaluation.scoring import grade as grade_of
 from procurement.auth.roles import Role
 from procurement.catalog.models import CatalogItem, ServiceList
@@ -37,33 +33,11 @@ from procurement.extensions import db
 from procurement.orgs.models import OrgKind, Region
 from procurement.rules.money import to_capital
 from tests.contract_factories import make_contract
+from tests.evaluation_factories import published_scheme
 from tests.factories import login_as, make_item, make_list, make_org, make_supplier, make_user
 from tests.project_factories import actor
 
 FINALIZED_AT = datetime(2026, 10, 9, 2, 30, tzinfo=UTC)
-
-
-def published_scheme() -> Scheme:
-    """The shipped default scheme as a published Scheme (made once per database)."""
-    found = db.session.execute(select(Scheme).where(Scheme.state == SchemeState.PUBLISHED)
-                               .order_by(Scheme.id)).scalars().first()
-    if found is not None:
-        return found
-    scheme = Scheme(code="DEFAULT", name="社会救助服务绩效评价指标体系", number=1, state=SchemeState.PUBLISHED,
-                    published_at=FINALIZED_AT)
-    db.session.add(scheme)
-    db.session.flush()
-    by_code = {}
-    for row in scheme_to_rows(DEFAULT_SCHEME):
-        rule = row["rule"]
-        indicator = Indicator(scheme_id=scheme.id, parent_id=by_code[row["parent_code"]].id if row["parent_code"] else None,
-                              level=row["level"], position=row["position"], code=row["code"], name=row["name"],
-                              max_points=row["max_points"], rule=Rule(rule) if rule else None, evidence=row["evidence"],
-                              bands=row["bands"])
-        db.session.add(indicator)
-        db.session.flush()
-        by_code[row["code"]] = indicator
-    return scheme
 
 
 def officer_of(region_code="530626"):

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from contracts.models import ContractState, Instalment, InstalmentCondition
 from evaluation import payments
-from evaluation.models import Indicator, Payment, PaymentTerms, Scheme, SchemeState, Sheet, SheetKind, SheetState, Stage
-from evaluation.schemes import DEFAULT_SCHEME, scheme_to_rows
+from evaluation.models import Payment, PaymentTerms, Sheet, SheetKind, SheetState, Stage
 from procurement.acceptance.models import Acceptance, AcceptanceState, Conclusion
 from procurement.audit.models import AuditRecord
 from procurement.auth.roles import Role
@@ -19,6 +18,7 @@ from procurement.extensions import db
 from procurement.orgs.models import OrgKind
 from procurement.rules.clock import utcnow
 from tests.contract_factories import make_contract
+from tests.evaluation_factories import published_scheme
 from tests.factories import make_org, make_supplier, make_user
 from tests.project_factories import actor, county_items
 
@@ -26,27 +26,6 @@ SIGNED = date(2026, 3, 20)  # the factory's signing date
 
 
 # --- local helpers (a shared factory is being written elsewhere; these stay small) -----------------
-
-def published_scheme() -> Scheme:
-    scheme = db.session.execute(select(Scheme).where(Scheme.state == SchemeState.PUBLISHED)).scalars().first()
-    if scheme is not None:
-        return scheme
-    scheme = Scheme(code="test-default", name="测试评价体系", number=1, state=SchemeState.PUBLISHED,
-                    published_at=utcnow())
-    db.session.add(scheme)
-    db.session.flush()
-    by_code = {}
-    for row in scheme_to_rows(DEFAULT_SCHEME):
-        parent = by_code.get(row["parent_code"])
-        indicator = Indicator(scheme_id=scheme.id, parent_id=parent.id if parent else None, level=row["level"],
-                              position=row["position"], code=row["code"], name=row["name"],
-                              max_points=row["max_points"], rule=row["rule"], evidence=row["evidence"],
-                              bands=row["bands"])
-        db.session.add(indicator)
-        db.session.flush()
-        by_code[row["code"]] = indicator
-    return scheme
-
 
 def finalized_sheet(contract, total, grade, stage=Stage.MID_TERM, kind=SheetKind.PURCHASER,
                     finalized_at=datetime(2026, 9, 30, 2, 0, tzinfo=UTC), state=SheetState.FINALIZED,

@@ -11,11 +11,12 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from contracts.models import ContractState, Instalment, InstalmentCondition
-from evaluation.models import Payment, PaymentTerms, Scheme, SchemeState, Sheet, SheetKind, SheetState, Stage
+from evaluation.models import Payment, PaymentTerms, Scheme, Sheet, SheetKind, SheetState, Stage
 from procurement.auth.roles import Role
 from procurement.extensions import db
-from procurement.rules.clock import beijing_today, utcnow
+from procurement.rules.clock import beijing_today
 from tests.contract_factories import make_contract
+from tests.evaluation_factories import published_scheme
 from tests.factories import login_as, make_user
 from tests.project_factories import county_items, make_bureau, registered_supplier
 
@@ -40,12 +41,7 @@ def field_errors(page: str, field_id: str) -> list[str]:
 
 
 def scheme() -> Scheme:
-    found = db.session.execute(select(Scheme).where(Scheme.state == SchemeState.PUBLISHED)).scalars().first()
-    if found is None:
-        found = Scheme(code="web-test", name="测试评价体系", number=1, state=SchemeState.PUBLISHED, published_at=utcnow())
-        db.session.add(found)
-        db.session.flush()
-    return found
+    return published_scheme()
 
 
 def finalize(contract, total, grade, days_ago):
