@@ -208,21 +208,11 @@ def assign(sheet_id: int):
     if not form.validate_on_submit():
         return _render(sheet, 400, assign_form=form)
     user = db.session.get(User, int(form.user.data)) if (form.user.data or "").isdigit() else None
-    try:
-        if user is None:
-            raise services.SheetInvalid([("user", _("Choose the evaluator."))])
-        services.assign_evaluator(sheet, user, current_actor())
-    except services.SheetInvalid as exc:
-        db.session.rollback()
-        _put_problems(form, exc)
+    if user is None:
+        form.user.errors = [_("Choose the evaluator.")]
         return _render(sheet, 400, assign_form=form)
-    except AccessDenied:
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
-        return _render(sheet, 400, assign_form=form)
-    return _done(sheet, _("The evaluator is assigned."))
+    return _attempt(sheet, form, "assign_form", lambda: services.assign_evaluator(sheet, user, current_actor()),
+                    _("The evaluator is assigned."))
 
 
 @bp.route("/<int:sheet_id>/evaluators/<int:evaluator_id>/remove", methods=["POST"])
@@ -235,6 +225,24 @@ def remove(sheet_id: int, evaluator_id: int):
         abort(400 if evaluator.sheet_id == sheet.id else 404)
     return _simple(sheet, lambda: services.remove_evaluator(evaluator, current_actor()),
                    _("The evaluator is removed."))
+
+
+def _attempt(sheet: Sheet, form, form_name: str, call, message: str):
+    """Run one service call for ``form`` and commit, then back to the sheet with ``message``; a refusal is
+    rolled back and the sheet shown again with every problem next to its field of the form (400)."""
+    try:
+        call()
+    except AccessDenied:
+        raise
+    except services.SheetInvalid as exc:
+        db.session.rollback()
+        _put_problems(form, exc)
+        return _render(sheet, 400, **{form_name: form})
+    except DomainError as exc:
+        db.session.rollback()
+        show_domain_error(form, exc)
+        return _render(sheet, 400, **{form_name: form})
+    return _done(sheet, message)
 
 
 def _simple(sheet: Sheet, call, message: str):
@@ -272,19 +280,8 @@ def declare(sheet_id: int):
     form = DeclareForm()
     if not form.validate_on_submit():
         return _render(sheet, 400, declare_form=form)
-    try:
-        services.declare(me, bool(form.accepted.data), current_actor())
-    except AccessDenied:
-        raise
-    except services.SheetInvalid as exc:
-        db.session.rollback()
-        _put_problems(form, exc)
-        return _render(sheet, 400, declare_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
-        return _render(sheet, 400, declare_form=form)
-    return _done(sheet, _("Your declaration is recorded; you can now score."))
+    return _attempt(sheet, form, "declare_form", lambda: services.declare(me, bool(form.accepted.data), current_actor()),
+                    _("Your declaration is recorded; you can now score."))
 
 
 @bp.route("/<int:sheet_id>/scores", methods=["POST"])
@@ -333,19 +330,8 @@ def override(sheet_id: int):
         ComputedScore.sheet_id == sheet.id, ComputedScore.indicator_id == int(form.indicator.data))).scalar()
     if computed is None:
         abort(404)
-    try:
-        services.override(computed, form.points.data, form.reason.data, current_actor())
-    except AccessDenied:
-        raise
-    except services.SheetInvalid as exc:
-        db.session.rollback()
-        _put_problems(form, exc)
-        return _render(sheet, 400, override_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
-        return _render(sheet, 400, override_form=form)
-    return _done(sheet, _("The override is recorded."))
+    return _attempt(sheet, form, "override_form", lambda: services.override(computed, form.points.data, form.reason.data, current_actor()),
+                    _("The override is recorded."))
 
 
 @bp.route("/<int:sheet_id>/finalize", methods=["POST"])
