@@ -30,7 +30,6 @@ from evaluation.models import (
     SheetState,
     Stage,
 )
-from procurement.audit.models import AuditRecord
 from procurement.audit.services import Actor, append_audit
 from procurement.auth.roles import Action, Role
 from procurement.errors import AccessDenied, DomainError, InvalidInput
@@ -490,12 +489,8 @@ def _timeliness(sheet: Sheet, today: date) -> dict:
     for period in ended:
         report = by_start.get(period.start)
         first = None
-        if report is not None:
-            first_at = db.session.scalar(select(func.min(AuditRecord.at)).where(
-                AuditRecord.action == "report.submit", AuditRecord.object_type == "service_report",
-                AuditRecord.object_id == str(report.id)))
-            first_at = first_at or report.submitted_at
-            first = beijing_date(first_at) if first_at is not None else None
+        if report is not None and report.first_submitted_at is not None:
+            first = beijing_date(report.first_submitted_at)
         due = period.end + timedelta(days=REPORT_DUE_DAYS)
         ok = first is not None and first <= due
         on_time += ok

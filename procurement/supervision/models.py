@@ -54,7 +54,8 @@ class ServiceReport(db.Model):
     state: Mapped[ReportState] = mapped_column(enum_column(ReportState, 16), index=True)
     narrative: Mapped[str | None] = mapped_column(Text)
     return_reason: Mapped[str | None] = mapped_column(Text)  # the officer's overall reason, when returned
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest (re)submission
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # never changes: timeliness
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -319,6 +319,8 @@ def submit_report(report: ServiceReport, actor: Actor, expected_version: int | N
     source = report.state
     report.state = ReportState.RESUBMITTED if source == ReportState.RETURNED else ReportState.SUBMITTED
     report.submitted_at, report.submitted_by_id = utcnow(), actor.user_id
+    if report.first_submitted_at is None:  # whether the report came on time is judged by its first submission
+        report.first_submitted_at = report.submitted_at
     db.session.flush()
     append_audit(actor, "report.submit", report, detail={"from": source.value, "to": report.state.value,
                                                          "rows": row_count(report)})

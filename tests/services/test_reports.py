@@ -1,7 +1,7 @@
 """Service reports: periods, delivery rows, narrative, expenditures, attachments, submission and review (DOMAIN §5)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -392,12 +392,16 @@ def test_return_with_row_reasons_then_resubmit(world):
     assert (anna_row.return_reason, bo_row.return_reason) == ("签名缺失", None)
     assert len(audits("report.return")) == 1
 
-    # the supplier corrects the report
+    # the supplier corrects the report (a day later: the first submission is what counts for timeliness)
+    first = report.first_submitted_at
+    assert first is not None and first == report.submitted_at
+    report.submitted_at = report.first_submitted_at = first - timedelta(days=1)
     assert report.state.supplier_may_edit
     services.remove_row(anna_row, actor(world.writer))
     services.add_row(report, row(world, ANNA, date(2026, 5, 14)), actor(world.writer))
     assert services.submit_report(report, actor(world.writer))
     assert report.state == ReportState.RESUBMITTED
+    assert report.first_submitted_at == first - timedelta(days=1) < report.submitted_at
     assert services.submit_report(report, actor(world.writer)) is False
 
     # returned again, for another row: the earlier reasons are gone
