@@ -33,6 +33,8 @@ FINISHED = (DONE, FAILED)
 STATE_LABELS = {QUEUED: N_("Waiting for the worker"), RUNNING: N_("Being made"), DONE: N_("Ready"),
                 FAILED: N_("Failed")}
 MAX_SHEETS = 2000
+#: A finished zip is kept this many days (its PDFs stay in the issued documents), then removed.
+KEEP_DAYS = 7
 PROGRESS_EVERY = 10
 BEIJING_OFFSET = timedelta(hours=8)
 
@@ -93,6 +95,7 @@ def start_bulk(actor: Actor, sheet_ids) -> BulkDownload:
                                    .with_only_columns(Sheet.id)).scalars())
     if found != set(ids):
         raise DomainError(_("Only finalized sheets of your region can be downloaded."), field="sheets")
+    expire_bulks(utcnow())  # a new zip is a good moment to drop the old ones
     bulk = BulkDownload(sheet_ids=ids, state=QUEUED, total=len(ids), processed=0, created_at=utcnow(),
                         created_by_id=user.id)
     db.session.add(bulk)
@@ -136,6 +139,24 @@ def fail_bulk(bulk: BulkDownload, message: str) -> None:
 
 def state_label(bulk: BulkDownload) -> str:
     return _(STATE_LABELS.get(bulk.state, bulk.state))
+
+
+def expire_bulks(now: datetime, days: int = KEEP_DAYS) -> int:
+    """Mark the zips finished more than ``days`` ago as expired and remove their files; returns how many.
+
+    A zip's file is removed only when no zip still kept has the same content.
+    """
+    old = list(db.session.execute(select(BulkDownload).where(
+        BulkDownload.expired.is_(False), BulkDownload.finished_at.is_not(None),
+        BulkDownload.finished_at < now - timedelta(days=days))).scalars())
+    for bulk in old:
+        bulk.expired = True
+    db.session.flush()
+    for sha256 in {b.file_sha256 for b in old if b.file_sha256}:
+        if not db.session.scalar(select(func.count()).select_from(BulkDownload).where(
+                BulkDownload.file_sha256 == sha256, BulkDownload.expired.is_(False))):
+            files.discard(sha256)
+    return len(old)
 
 
 def can_download(user, bulk: BulkDownload) -> bool:

@@ -38,3 +38,18 @@ def render_evaluation_command(sheet_id: int, out: Path, fresh: bool):
         click.echo(f"weasyprint: {problem}", err=True)
     click.echo(f"{out}: {result.pages} pages, {len(result.pdf):,} bytes, sha256 {result.sha256}, "
                f"{time.perf_counter() - started:.2f} s")
+
+
+@click.command("expire-downloads")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 3650),
+              help="Keep finished zips this many days.")
+@with_appcontext
+def expire_downloads_command(days: int):
+    """Remove the zips of evaluation sheets finished more than DAYS days ago (run daily, e.g. from cron)."""
+    from evaluation.bulk import expire_bulks
+    from procurement.extensions import db
+    from procurement.rules.clock import utcnow
+
+    count = expire_bulks(utcnow(), days)
+    db.session.commit()
+    click.echo(f"{count} zip(s) expired")

@@ -62,6 +62,14 @@ def store(data: bytes) -> str:
     return sha256
 
 
+def discard(sha256: str) -> None:
+    """Remove a stored file that nothing refers to any more (a missing one is no error)."""
+    try:
+        _path(sha256).unlink()
+    except (FileNotFoundError, ValueError):
+        pass
+
+
 def load(sha256: str) -> bytes | None:
     try:
         return _path(sha256).read_bytes()

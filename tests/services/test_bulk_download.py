@@ -82,6 +82,28 @@ def test_only_the_creator_downloads_the_zip():
         bulk.bulk_zip(job, actor(colleague))
 
 
+def test_a_zip_is_kept_seven_days_then_removed_when_another_is_asked_for(runner):
+    from datetime import timedelta
+
+    from procurement import files
+    from procurement.rules.clock import utcnow
+
+    officer = officer_of()
+    sheet = finalized_sheet(evaluation_contract(bureau=officer.organization), evaluator_names=("甲",), by=officer)
+    old = bulk.start_bulk(actor(officer), [sheet.id])
+    bulk.run_bulk(old)
+    assert bulk.expire_bulks(utcnow()) == 0  # a fresh zip is kept
+    old.finished_at = utcnow() - timedelta(days=8)
+    db.session.flush()
+    bulk.start_bulk(actor(officer), [sheet.id])  # asking for a new zip drops the week-old one
+    assert old.expired and files.load(old.file_sha256) is None
+    with pytest.raises(DomainError):
+        bulk.bulk_zip(old, actor(officer))
+    db.session.commit()
+    result = runner.invoke(args=["expire-downloads", "--days", "7"])
+    assert result.exit_code == 0 and "0 zip(s) expired" in result.output
+
+
 def test_the_filter_by_stage_and_finalized_dates():
     officer = officer_of()
     mid = finalized_sheet(evaluation_contract(bureau=officer.organization), evaluator_names=("甲",), by=officer)
