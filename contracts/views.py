@@ -4,7 +4,6 @@ import hashlib
 import io
 from datetime import date
 from decimal import Decimal
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -44,7 +43,7 @@ from procurement.projects.models import Project, award_bid
 from procurement.rules.clock import beijing_today
 from procurement.rules.money import to_capital
 from procurement.supervision.views import contract_card as report_card
-from procurement.web import date_filter
+from procurement.web import date_filter, download
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
@@ -507,9 +506,7 @@ def pdf(contract_id):
                                                                         "draft": contract.document_id is None})
     db.session.commit()
     name = f"{contract.number}.pdf"
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return download(data, name)
 
 
 @bp.route("/<int:contract_id>/scan")

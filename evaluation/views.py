@@ -1,9 +1,7 @@
 """Evaluation sheets: open, assign evaluators, declare, score, finalize, correct, download (DOMAIN §6)."""
 
-import io
-from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from procurement.errors import AccessDenied, DomainError
 from procurement.extensions import db
 from procurement.forms import choices, show_domain_error
 from procurement.rules.clock import beijing_today
+from procurement.web import download
 
 bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 
@@ -181,9 +180,7 @@ def pdf(sheet_id: int):
     append_audit(current_actor(), "sheet.download", record, detail={"sha256": document.sha256})
     db.session.commit()
     name = f"{document.reference}.pdf"
-    response = send_file(io.BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True, download_name=name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return download(document.pdf, name)
 
 
 def _manage_or_403(sheet: Sheet) -> None:

@@ -78,6 +78,31 @@ NAVIGATION = [
 ]
 
 
+def download(data: bytes, name: str, mimetype: str = "application/pdf"):
+    """``data`` as a file download named ``name`` (a Chinese name kept intact with RFC 5987's filename*)."""
+    import io
+    from urllib.parse import quote
+
+    from flask import send_file
+
+    response = send_file(io.BytesIO(data), mimetype=mimetype or "application/octet-stream", as_attachment=True,
+                         download_name=name)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+def stored_download(record):
+    """The stored upload of ``record`` (``sha256``, ``name``, ``media_type``) as a download; 404 when missing."""
+    from flask import abort
+
+    from procurement import files
+
+    data = files.load(record.sha256)
+    if data is None:
+        abort(404)
+    return download(data, record.name, record.media_type)
+
+
 def select_locale():
     if not has_request_context():  # CLI and background work: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,10 +1,8 @@
 """Acceptance pages (验收): the record of a contract, its card on the contract page, the publishable result."""
 
-import io
 from functools import cache
-from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -20,6 +18,7 @@ from procurement.errors import AccessDenied, ConflictError, DomainError
 from procurement.extensions import db
 from procurement.forms import run_service
 from procurement.rules.clock import beijing_today
+from procurement.web import download
 
 bp = Blueprint("acceptance", __name__, url_prefix="/acceptance")
 
@@ -269,10 +268,7 @@ def _pdf_response(acceptance: Acceptance):
     rendered = html_to_pdf(page_html(_result_body(acceptance), title), _print_css(),
                            services.public_result(acceptance), title)
     name = f"{acceptance.contract.number}-acceptance.pdf"
-    response = send_file(io.BytesIO(rendered.pdf), mimetype="application/pdf", as_attachment=True,
-                         download_name=name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return download(rendered.pdf, name)
 
 
 @bp.route("/<int:acceptance_id>/result")

@@ -1,14 +1,11 @@
 """Supervision pages (监督管理): inspections and phone follow-ups, complaints, findings, rectification notices."""
 
-import io
-from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from procurement import files
 from procurement.auth.permissions import current_actor, require
 from procurement.auth.roles import Action
 from procurement.extensions import db
@@ -39,6 +36,7 @@ from procurement.oversight.models import (
 )
 from procurement.rules import oversight as rules
 from procurement.rules.clock import beijing_today
+from procurement.web import stored_download
 
 bp = Blueprint("oversight", __name__, url_prefix="/supervision")
 
@@ -443,13 +441,7 @@ def close_notice(notice_id):
 def evidence_file(evidence_id):
     record = db.get_or_404(RectificationEvidence, evidence_id)
     _notice(record.notice_id)
-    data = files.load(record.sha256)
-    if data is None:
-        abort(404)
-    response = send_file(io.BytesIO(data), mimetype=record.media_type or "application/octet-stream",
-                         as_attachment=True, download_name=record.name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(record.name)}"
-    return response
+    return stored_download(record)
 
 
 # --- the contract page's card ------------------------------------------------------------------

@@ -3,7 +3,6 @@
 import io
 from datetime import date
 from decimal import Decimal
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -37,6 +36,7 @@ from procurement.supervision.models import (
     ReportAttachment,
     ServiceReport,
 )
+from procurement.web import stored_download
 
 bp = Blueprint("supervision", __name__, url_prefix="/reports")
 
@@ -337,13 +337,7 @@ def attach(report_id):
 def attachment(attachment_id):
     record = db.get_or_404(ReportAttachment, attachment_id)
     _viewable(record.report_id)
-    data = files.load(record.sha256)
-    if data is None:
-        abort(404)
-    response = send_file(io.BytesIO(data), mimetype=record.media_type or "application/octet-stream",
-                         as_attachment=True, download_name=record.name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(record.name)}"
-    return response
+    return stored_download(record)
 
 
 # --- submission and review -------------------------------------------------------------------------
